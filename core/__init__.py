@@ -1,0 +1,1 @@
+"""Complaint register core: schema, parsing, validation, rules. Never imports streamlit."""

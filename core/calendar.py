@@ -1,0 +1,90 @@
+"""The working-day calendar: the official PRC schedule (chinesecalendar, with make-up
+working days) overlaid by the register's Holidays tab (R-CAL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import chinese_calendar
+import numpy as np
+
+
+def _official(day: dt.date) -> bool | None:
+    """Whether the official schedule makes `day` a working day; None if it has no data."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None
+
+
+class WorkCalendar:
+    """Working days over a span of years, as arrays so deadlines compute for a whole table."""
+
+    def __init__(self, overrides: dict[dt.date, bool] | None = None,
+                 first_year: int = 2020, last_year: int = 2030):
+        self.overrides = dict(overrides or {})
+        years = [d.year for d in self.overrides]
+        self.first = dt.date(min([first_year, *years]), 1, 1)
+        self.last = dt.date(max([last_year, *years]), 12, 31)
+        n = (self.last - self.first).days + 1
+        self.days = np.arange(np.datetime64(self.first), np.datetime64(self.last) + 1)
+        work = np.zeros(n, dtype=bool)
+        self.uncovered: set[int] = set()
+        covered_by_tab = {d.year for d in self.overrides}
+        for i in range(n):
+            day = self.first + dt.timedelta(days=i)
+            if day in self.overrides:
+                work[i] = self.overrides[day]
+                continue
+            official = _official(day)
+            if official is None:
+                if day.year not in covered_by_tab:
+                    self.uncovered.add(day.year)
+                official = day.weekday() < 5
+            work[i] = official
+        self.work = work
+        self.cum = np.cumsum(work)
+
+    def covers(self, days: np.ndarray) -> bool:
+        return bool(len(days) == 0 or (days.min() >= self.days[0] and days.max() <= self.days[-1]))
+
+    def is_workday(self, day: dt.date) -> bool:
+        return bool(self.work[(np.datetime64(day) - self.days[0]).astype(int)])
+
+    def _index(self, days: np.ndarray) -> np.ndarray:
+        idx = (days.astype("datetime64[D]") - self.days[0]).astype(np.int64)
+        if len(idx) and (idx.min() < 0 or idx.max() >= len(self.days) - 60):
+            raise ValueError("date outside the calendar's span")
+        return idx
+
+    def add_working_days(self, days: np.ndarray, n: np.ndarray) -> np.ndarray:
+        """The n-th working day after each day (the day itself is not counted; R-COUNT)."""
+        idx = self._index(days)
+        target = self.cum[idx] + n
+        return self.days[np.searchsorted(self.cum, target, side="left")]
+
+    def roll_forward(self, days: np.ndarray) -> np.ndarray:
+        """Each day, or the first working day after it when it is a holiday or rest day."""
+        idx = self._index(days)
+        before = self.cum[idx] - self.work[idx]
+        return self.days[np.searchsorted(self.cum, before + 1, side="left")]
+
+    def previous_working_day(self, days: np.ndarray) -> np.ndarray:
+        """The last working day strictly before each day."""
+        idx = self._index(days)
+        before = self.cum[idx] - self.work[idx]
+        return self.days[np.searchsorted(self.cum, np.maximum(before, 1), side="left")]
+
+    def uncovered_years(self, days: np.ndarray) -> list[int]:
+        """Years among `days` that neither the official data nor the Holidays tab covers."""
+        if len(days) == 0 or not self.uncovered:
+            return []
+        years = set(np.unique(days.astype("datetime64[Y]").astype(int) + 1970).tolist())
+        return sorted(years & self.uncovered)
+
+
+def calendar_for(overrides: dict[dt.date, bool], years: list[int]) -> WorkCalendar:
+    """A calendar spanning `years` with a margin for deadlines that run into the next year."""
+    lo = min(years, default=dt.date.today().year)
+    hi = max(years, default=dt.date.today().year)
+    return WorkCalendar(overrides, first_year=lo - 1, last_year=hi + 2)

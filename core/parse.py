@@ -1,0 +1,254 @@
+"""Turn raw cells into typed values, or into a problem a person can act on.
+
+Cells arrive as whatever the backend gives: str (typed text, Google's formatted values),
+float/int (Excel numbers, Google's unformatted serial dates), datetime/date (native Excel
+dates). Each column is parsed as a whole: common forms take a vectorised fast path, and
+every other distinct value goes through the scalar parser once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.schema import Column, ValueSet, norm
+
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+MIN_YEAR, MAX_YEAR = 1990, 2100
+SERIAL_MIN = (dt.datetime(MIN_YEAR, 1, 1) - EXCEL_EPOCH).days
+SERIAL_MAX = (dt.datetime(MAX_YEAR, 12, 31) - EXCEL_EPOCH).days
+
+
+@dataclass(frozen=True)
+class Bad:
+    """A cell that could not be typed: `code` names the message, `params` fill it."""
+
+    code: str
+    params: tuple[tuple[str, str], ...] = ()
+
+
+def _bad(code: str, **params: object) -> Bad:
+    return Bad(code, tuple((k, str(v)) for k, v in params.items()))
+
+
+def is_blank(v: object) -> bool:
+    if v is None:
+        return True
+    if isinstance(v, str):
+        return not v.strip()
+    if isinstance(v, float):
+        return np.isnan(v)
+    return v is pd.NaT
+
+
+# --- dates and times -------------------------------------------------------------------
+
+_TIME = (r"(?:SEP(?P<h>\d{1,2})(?:[:时点](?P<mi>\d{1,2})(?:[:分](?P<s>\d{1,2})(?:\.\d+)?秒?)?分?|[时点])?)?")
+_YMD = re.compile(r"(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})" + _TIME.replace("SEP", "[ T]+") + r"$")
+_CJK = re.compile(r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})[日号]?" + _TIME.replace("SEP", "[ T]*") + r"$")
+_COMPACT = re.compile(r"(?P<y>(?:19|20|21)\d{2})(?P<m>\d{2})(?P<d>\d{2})" + _TIME.replace("SEP", "[ T]+") + r"$")
+_DMY = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?:[ T].*)?$")
+_SHORT_YEAR = re.compile(r"\d{2}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T].*)?$")
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?$")
+_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+
+
+def _from_parts(m: re.Match, raw: str) -> dt.datetime | Bad:
+    try:
+        y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
+        h = int(m["h"]) if m["h"] else 0
+        mi = int(m["mi"]) if m["mi"] else 0
+        s = int(m["s"]) if m["s"] else 0
+        if not MIN_YEAR <= y <= MAX_YEAR:
+            return _bad("date_year", value=raw, low=MIN_YEAR, high=MAX_YEAR)
+        return dt.datetime(y, mo, d, h, mi, s)
+    except ValueError:
+        return _bad("date_invalid", value=raw)
+
+
+def _from_serial(x: float, raw: object) -> dt.datetime | Bad:
+    if not SERIAL_MIN <= x <= SERIAL_MAX:
+        return _bad("date_serial", value=raw)
+    # Round to the second: serials carry float noise (0.375 of a day is 09:00:00.000001).
+    return EXCEL_EPOCH + dt.timedelta(seconds=round(x * 86400))
+
+
+def parse_datetime(v: object, tz: dt.tzinfo | None = None) -> dt.datetime | Bad | None:
+    """One cell to a naive local datetime, None for a blank cell, or Bad.
+
+    `tz` is the register's time zone: a value carrying an offset is converted to it.
+    """
+    if is_blank(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        v = v.to_pydatetime()
+    if isinstance(v, dt.datetime):
+        if v.tzinfo is not None:
+            v = v.astimezone(tz).replace(tzinfo=None) if tz else v.replace(tzinfo=None)
+        return v
+    if isinstance(v, dt.date):
+        return dt.datetime(v.year, v.month, v.day)
+    if isinstance(v, dt.time):
+        return _bad("date_time_only", value=v)
+    if isinstance(v, bool):
+        return _bad("date_unknown", value=v)
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return _from_serial(float(v), v)
+    raw = str(v)
+    s = unicodedata.normalize("NFKC", raw).strip()
+    s = " ".join(s.split())
+    s = re.sub(r"\s*([年月日时分秒:/.\-])\s*", r"\1", s)
+    if _OFFSET.search(s) and "T" in s or (_OFFSET.search(s) and " " in s and ":" in s[-6:]):
+        try:
+            aware = dt.datetime.fromisoformat(s.replace("Z", "+00:00").replace(" ", "T", 1))
+            if aware.tzinfo is not None:
+                return aware.astimezone(tz).replace(tzinfo=None) if tz else aware.replace(tzinfo=None)
+        except ValueError:
+            pass
+    for pattern in (_YMD, _CJK, _COMPACT):
+        m = pattern.match(s)
+        if m:
+            return _from_parts(m, raw)
+    if _DMY.match(s):
+        return _bad("date_ambiguous", value=raw)
+    if _SHORT_YEAR.match(s):
+        return _bad("date_short_year", value=raw)
+    if _NUMBER.match(s):
+        return _from_serial(float(s), raw)
+    if re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", s):
+        return _bad("date_time_only", value=raw)
+    return _bad("date_unknown", value=raw)
+
+
+def parse_date(v: object, tz: dt.tzinfo | None = None) -> dt.datetime | Bad | None:
+    """Like parse_datetime, but the cell must hold a day: a time of day is a problem."""
+    out = parse_datetime(v, tz)
+    if isinstance(out, dt.datetime) and out.time() != dt.time(0):
+        return _bad("date_has_time", value=v)
+    return out
+
+
+_FAST_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+
+
+def _datetime_column(values: pd.Series, date_only: bool, tz: dt.tzinfo | None
+                     ) -> tuple[pd.Series, dict[int, Bad]]:
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+    bad: dict[int, Bad] = {}
+    kinds = values.map(type)
+    native = kinds.isin((dt.datetime, pd.Timestamp))
+    if native.any():
+        conv = pd.to_datetime(values[native], errors="coerce")
+        if getattr(conv.dt, "tz", None) is None:
+            ok = conv.notna()
+            out[conv.index[ok]] = conv[ok]
+            if date_only:
+                timed = ok & (conv.dt.normalize() != conv)
+                for i in conv.index[timed]:
+                    bad[i] = _bad("date_has_time", value=values[i])
+                    out[i] = pd.NaT
+            native &= ok.reindex(values.index, fill_value=False)
+        else:
+            native[:] = False
+    strings = kinds == str
+    if strings.any():
+        s = values[strings].str.strip()
+        for fmt in _FAST_FORMATS:
+            if s.empty:
+                break
+            conv = pd.to_datetime(s, format=fmt, errors="coerce")
+            hit = conv.notna() & conv.dt.year.between(MIN_YEAR, MAX_YEAR)
+            if date_only:
+                hit &= conv.dt.normalize() == conv
+            out[hit[hit].index] = conv[hit]
+            s = s[~hit]
+        done = native | strings
+        done[s.index] = False
+    else:
+        done = native
+    rest = values[~done]
+    if not rest.empty:
+        parser = parse_date if date_only else parse_datetime
+        cache: dict[object, object] = {}
+        for i, v in rest.items():
+            key = (type(v), v)
+            if key not in cache:
+                cache[key] = parser(v, tz)
+            r = cache[key]
+            if isinstance(r, Bad):
+                bad[i] = r
+            elif r is not None:
+                out[i] = r
+    return out, bad
+
+
+# --- everything else ---------------------------------------------------------------------
+
+def text_of(v: object) -> str:
+    """A cell as the text a person sees: integral numbers without '.0', dates in ISO form."""
+    if is_blank(v):
+        return ""
+    if isinstance(v, str):
+        return v.strip()
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    if isinstance(v, (dt.datetime, dt.date, dt.time)):
+        return v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v.isoformat()
+    return str(v).strip()
+
+
+def parse_enum(v: object, values: ValueSet) -> str | Bad:
+    text = text_of(v)
+    if not text:
+        return ""
+    key = values.lookup.get(norm(text))
+    if key is None:
+        return _bad("enum", value=text, allowed=" / ".join(
+            f"{c.zh} {c.en}" if c.zh != c.en else c.en for c in values.choices))
+    return key
+
+
+def parse_int(v: object) -> int | None | Bad:
+    text = text_of(v)
+    if not text:
+        return None
+    try:
+        f = float(unicodedata.normalize("NFKC", text))
+    except ValueError:
+        return _bad("int", value=text)
+    if not f.is_integer() or f < 0:
+        return _bad("int", value=text)
+    return int(f)
+
+
+def parse_column(values: pd.Series, column: Column, value_set: ValueSet | None,
+                 tz: dt.tzinfo | None = None) -> tuple[pd.Series, dict[int, Bad]]:
+    """Type one column; returns the typed values and the Bad cells by index label."""
+    if column.type in ("datetime", "date"):
+        return _datetime_column(values, column.type == "date", tz)
+    uniques = pd.unique(values.to_numpy(dtype=object))
+    if column.type in ("enum", "bool", "category"):
+        mapping = {u: parse_enum(u, value_set) for u in uniques}
+    elif column.type == "int":
+        mapping = {u: parse_int(u) for u in uniques}
+    else:  # id, text, phone: the text a person sees; leading zeros are kept in text cells
+        mapping = {u: text_of(u) for u in uniques}
+    mapped = values.map(mapping)
+    bad_mask = mapped.map(lambda r: isinstance(r, Bad)) if any(
+        isinstance(r, Bad) for r in mapping.values()) else pd.Series(False, index=values.index)
+    bad = {i: mapped[i] for i in mapped.index[bad_mask]}
+    if bad:
+        mapped = mapped.where(~bad_mask, None if column.type == "int" else "")
+    if column.type == "int":
+        return pd.array(mapped.tolist(), dtype="Int64"), bad
+    if column.type == "bool":
+        b = mapped.map({"yes": True, "no": False, "": None})
+        return b.astype("boolean"), bad
+    return mapped.astype(object), bad

@@ -1,0 +1,139 @@
+"""The register read once: typed complaints, problems, warnings, clocks and flags.
+
+store → raw tabs → parse/validate → typed table → rules → this object, which pages, the
+CLI and reports all read from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from core.calendar import WorkCalendar, calendar_for
+from core.deadlines import compute_clocks
+from core.errors import RegisterError
+from core.flags import compute_flags
+from core.i18n import message
+from core.parse import text_of
+from core.policy import DEFAULT_POLICY, Policy, load_policy
+from core.schema import Schema
+from core.store.base import RawBook
+from core.validate import Problem, raw_frame, type_frame, validate
+
+
+@dataclass
+class Notice:
+    """A register-wide warning (not tied to one complaint row)."""
+
+    code: str
+    params: dict[str, object] = field(default_factory=dict)
+
+    def message(self, lang: str = "en") -> str:
+        params = dict(self.params)
+        if "message" in params and isinstance(params["message"], Problem):
+            params["message"] = params["message"].message(params.pop("tab"), lang)
+        params.pop("tab", None)
+        return message("warnings", self.code, lang, **params)
+
+
+@dataclass
+class Register:
+    schema: Schema
+    policy: Policy
+    calendar: WorkCalendar
+    table: pd.DataFrame
+    problems: list[Problem]
+    warnings: list[Notice]
+    clocks: dict[str, pd.DataFrame]
+    flags: pd.DataFrame
+    now: dt.datetime
+    departments: list[str]
+    settings: dict[str, str]
+    source: str = ""
+
+    @property
+    def tab(self):
+        return self.schema.tab("complaints")
+
+    def problems_by_row(self) -> dict[int, list[Problem]]:
+        out: dict[int, list[Problem]] = {}
+        for p in self.problems:
+            out.setdefault(p.row, []).append(p)
+        return out
+
+    def localize(self, t: pd.Timestamp | dt.datetime) -> dt.datetime:
+        return pd.Timestamp(t).to_pydatetime().replace(tzinfo=self.policy.tz)
+
+
+def _settings(book: RawBook, schema: Schema) -> tuple[dict[str, str], list[Notice]]:
+    raw = book.tabs.get("settings")
+    if raw is None or not raw.header:
+        return {}, []
+    tab = schema.tab("settings")
+    frame = raw_frame(tab, raw)
+    out = {text_of(k): text_of(v) for k, v in zip(frame["key"], frame["value"], strict=True)
+           if text_of(k)}
+    return out, []
+
+
+def _holidays(book: RawBook, schema: Schema, tz) -> tuple[dict[dt.date, bool], list[Notice]]:
+    raw = book.tabs.get("holidays")
+    if raw is None or not raw.header or all(text_of(h) == "" for h in raw.header):
+        return {}, []
+    tab = schema.tab("holidays")
+    typed, problems = type_frame(tab, raw_frame(tab, raw), schema.value_sets, tz)
+    bad_rows = {p.row for p in problems}
+    notices = [Notice("holiday_row", {"row": p.row, "message": p, "tab": tab}) for p in problems]
+    out = {}
+    for r, d, kind in zip(typed.index, typed["date"], typed["type"], strict=True):
+        if r in bad_rows:
+            continue
+        if pd.isna(d) or not kind:
+            missing = "date" if pd.isna(d) else "type"
+            notices.append(Notice("holiday_row", {"row": r, "message": Problem(r, missing,
+                                  "required"), "tab": tab}))
+            continue
+        out[d.date()] = kind == "workday"
+    return out, notices
+
+
+def build_register(book: RawBook, schema: Schema, *, policy_name: str | None = None,
+                   now: dt.datetime | None = None, source: str = "") -> Register:
+    """Validate the raw register and apply the policy's rules as of `now`."""
+    if "complaints" not in book.tabs:
+        tab = schema.tab("complaints")
+        have = ", ".join(book.titles) or "none"
+        raise RegisterError(f"The register has no {tab.en} ({tab.zh}) tab (tabs found: {have}); "
+                            f"run `python -m core init` to create it.")
+    settings, notices = _settings(book, schema)
+    name = policy_name or settings.get("policy") or DEFAULT_POLICY
+    policy, refused = load_policy(name, schema, settings)
+    for key, value, reason, default in refused:
+        if reason == "unknown":
+            notices.append(Notice("setting_unknown", {"value": key}))
+        else:
+            notices.append(Notice("setting_bad", {"key": key, "value": value, "reason": reason,
+                                                  "default": default}))
+    tz = policy.tz
+    if now is None:
+        now = dt.datetime.now(tz)
+    local_now = now.astimezone(tz).replace(tzinfo=None) if now.tzinfo else now
+    overrides, holiday_notices = _holidays(book, schema, tz)
+    notices += holiday_notices
+    table, problems = validate(schema.tab("complaints"), book.tabs["complaints"], schema,
+                               policy.categories, tz)
+    years = pd.concat([table["received_at"], pd.Series([pd.Timestamp(local_now)])]).dt.year
+    cal = calendar_for(overrides, [int(y) for y in years.dropna().unique()])
+    clocks = compute_clocks(table, policy, cal, local_now)
+    used = pd.concat([c[col] for c in clocks.values() for col in ("start", "due")]).dropna()
+    for year in cal.uncovered_years(used.to_numpy("datetime64[D]")):
+        notices.append(Notice("calendar_year", {"year": year}))
+    flags = compute_flags(table, policy)
+    depts = []
+    if "departments" in book.tabs and book.tabs["departments"].header:
+        dtab = schema.tab("departments")
+        depts = [n for n in raw_frame(dtab, book.tabs["departments"])["name"].map(text_of) if n]
+    return Register(schema, policy, cal, table, problems, notices, clocks, flags,
+                    local_now, depts, settings, source)

@@ -1,0 +1,156 @@
+"""Row validation: type every cell of the Complaints tab and check each row's rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core.errors import RegisterError
+from core.i18n import message
+from core.parse import Bad, parse_column, text_of
+from core.schema import Schema, Tab, ValueSet, norm
+from core.store.base import RawTab
+
+CLOSED_OK = ("satisfied", "very_satisfied")
+
+
+@dataclass
+class Problem:
+    """Something wrong with one cell or row, located by sheet row number and column key."""
+
+    row: int
+    column: str
+    code: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    def message(self, tab: Tab, lang: str = "en") -> str:
+        col = tab.column(self.column) if self.column in {c.key for c in tab.columns} else None
+        params = {**self.params}
+        for k in ("other",):
+            if k in params and params[k] in {c.key for c in tab.columns}:
+                params[k] = tab.column(params[k]).header(lang)
+        return message("problems", self.code, lang,
+                       column=col.header(lang) if col else self.column, **params)
+
+
+def raw_frame(tab: Tab, raw: RawTab) -> pd.DataFrame:
+    """The tab's rows as an object DataFrame of its known columns, blank rows dropped.
+
+    The index is the sheet row number (header = row 1), so nothing loses its place.
+    """
+    if not raw.header or all(text_of(h) == "" for h in raw.header):
+        raise RegisterError(f"The {tab.en} ({tab.zh}) tab has no header row; put the column "
+                            f"names in row 1 or run `python -m core init`.")
+    cols = tab.match_headers(raw.header)
+    missing = [c for c in tab.columns if c.required and c.key not in cols]
+    if missing:
+        names = ", ".join(f"{c.en} ({c.zh})" for c in missing)
+        raise RegisterError(f"The {tab.en} ({tab.zh}) tab has no column for {names}; add the "
+                            f"header or run `python -m core init`.")
+    width = max(len(raw.header), max((len(r) for r in raw.rows), default=0))
+    grid = pd.DataFrame(raw.rows, columns=range(width) if raw.rows else None, dtype=object)
+    if grid.empty:
+        return pd.DataFrame({c.key: pd.Series([], dtype=object) for c in tab.columns})
+    grid.index = np.arange(2, len(grid) + 2)
+    blank = grid.isna() | grid.eq("")
+    for c in grid.columns[~blank.all().to_numpy()]:
+        s = grid[c]
+        is_str = s.map(type).eq(str)
+        if is_str.any():
+            blank[c] |= is_str & s.where(is_str, "x").str.strip().eq("")
+    grid = grid[~blank.all(axis=1)]
+    out = {c.key: grid[cols[c.key]] if c.key in cols else pd.Series(None, index=grid.index,
+                                                                    dtype=object)
+           for c in tab.columns}
+    return pd.DataFrame(out, index=grid.index)
+
+
+def type_frame(tab: Tab, frame: pd.DataFrame, value_sets: dict[str, ValueSet],
+               tz: dt.tzinfo | None) -> tuple[pd.DataFrame, list[Problem]]:
+    """Parse every column; a cell that cannot be typed becomes blank plus a Problem."""
+    typed: dict[str, object] = {}
+    problems: list[Problem] = []
+    for col in tab.columns:
+        vs = value_sets.get(col.values or ("category" if col.type == "category" else ""))
+        values, bad = parse_column(frame[col.key], col, vs, tz)
+        typed[col.key] = values
+        problems += [Problem(int(r), col.key, b.code, dict(b.params)) for r, b in bad.items()]
+    return pd.DataFrame(typed, index=frame.index), problems
+
+
+def check_rows(table: pd.DataFrame, schema: Schema, lang_sets: dict[str, ValueSet],
+               bad_cells: set[tuple[int, str]]) -> list[Problem]:
+    """Row rules: required fields, repeated numbers, milestone order, R-ACCEPT, R-RECUSE,
+    R-CLOSE 7 and links to unknown complaints."""
+    tab = schema.tab("complaints")
+    problems: list[Problem] = []
+    for col in tab.columns:
+        if not col.required:
+            continue
+        s = table[col.key]
+        empty = s.isna() if s.dtype.kind == "M" else s.eq("")
+        for r in table.index[empty.to_numpy()]:
+            if (r, col.key) not in bad_cells:
+                problems.append(Problem(int(r), col.key, "required"))
+    ids = table["id"]
+    folded = ids.map(norm)
+    dup = ids.ne("") & folded.duplicated()
+    if dup.any():
+        first = folded[~folded.duplicated()].reset_index().set_index("id")["index"]
+        for r in table.index[dup.to_numpy()]:
+            problems.append(Problem(int(r), "id", "duplicate_id",
+                                    {"value": ids[r], "first": str(first[folded[r]])}))
+    for earlier, later in schema.milestone_order:
+        a, b = table[earlier], table[later]
+        wrong = a.notna() & b.notna() & (b < a)
+        code = "before_received" if earlier == "received_at" else "before_milestone"
+        for r in table.index[wrong.to_numpy()]:
+            fmt = "%Y-%m-%d %H:%M"
+            problems.append(Problem(int(r), later, code, {
+                "value": b[r].strftime(fmt), "received": a[r].strftime(fmt),
+                "other": earlier, "other_value": a[r].strftime(fmt)}))
+    grounds = lang_sets["reject_reason"]
+    rejected = table["accepted"].eq(False).fillna(False) & table["reject_reason"].eq("")
+    for r in table.index[rejected.to_numpy()]:
+        if (r, "reject_reason") not in bad_cells:
+            problems.append(Problem(int(r), "reject_reason", "reject_without_reason", {
+                "allowed": " / ".join(f"{c.zh} {c.en}" for c in grounds.choices)}))
+    handler = table["handler"].map(norm)
+    recuse = handler.ne("") & handler.eq(table["respondent"].map(norm))
+    for r in table.index[recuse.to_numpy()]:
+        problems.append(Problem(int(r), "handler", "handler_is_respondent",
+                                {"value": table.at[r, "handler"]}))
+    sat = lang_sets["satisfaction"]
+    closed_bad = (table["closed_at"].notna() & ~table["satisfaction"].isin(CLOSED_OK)
+                  & ~table["escalated"].eq(True).fillna(False))
+    for r in table.index[closed_bad.to_numpy()]:
+        v = table.at[r, "satisfaction"]
+        problems.append(Problem(int(r), "satisfaction", "closed_unsatisfied",
+                                {"value": f"{sat.label(v, 'zh')} {sat.label(v, 'en')}" if v
+                                 else "—"}))
+    parents = table["parent_id"]
+    known = set(folded[ids.ne("")])
+    orphan = parents.ne("") & ~parents.map(norm).isin(known)
+    for r in table.index[orphan.to_numpy()]:
+        problems.append(Problem(int(r), "parent_id", "unknown_parent", {"value": parents[r]}))
+    return problems
+
+
+def validate(tab: Tab, raw: RawTab, schema: Schema, categories: ValueSet,
+             tz: dt.tzinfo | None) -> tuple[pd.DataFrame, list[Problem]]:
+    """The typed Complaints table (index = sheet row) and every problem, sorted by row."""
+    frame = raw_frame(tab, raw)
+    sets = {**schema.value_sets, "category": categories}
+    table, problems = type_frame(tab, frame, sets, tz)
+    table["kind"] = table["kind"].where(table["kind"].ne(""), "complaint")
+    bad_cells = {(p.row, p.column) for p in problems}
+    problems += check_rows(table, schema, sets, bad_cells)
+    order = {c.key: i for i, c in enumerate(tab.columns)}
+    problems.sort(key=lambda p: (p.row, order.get(p.column, 99)))
+    return table, problems
+
+
+__all__ = ["Bad", "Problem", "validate", "raw_frame", "type_frame", "check_rows"]
