@@ -122,7 +122,7 @@ def demo_records(schema: Schema, *, rows: int = 300, seed: int = 1, lang: str = 
             rec["handler"] = staff[depts[1]][0]
         late = rng.random() < 0.12
 
-        def step(base: dt.datetime, lo: float, hi: float) -> dt.datetime | None:
+        def step(base: dt.datetime, lo: float, hi: float, late: bool = late) -> dt.datetime | None:
             hours = rng.uniform(lo, hi) * (2.5 if late else 1)
             when = base + dt.timedelta(hours=hours)
             return when.replace(second=0, microsecond=0) if when <= now else None
@@ -133,7 +133,8 @@ def demo_records(schema: Schema, *, rows: int = 300, seed: int = 1, lang: str = 
             if decided:
                 rec.update(accepted=lab("yes_no", "no"), accepted_at=decided,
                            reject_reason=lab("reject_reason", rng.choice(vs["reject_reason"].keys())),
-                           first_reply_at=decided, archived=lab("yes_no", "yes"))
+                           first_reply_at=decided, closed_at=decided,
+                           archived=lab("yes_no", "yes"))
                 last = decided
         elif (decided := step(t, 1, 60)) is not None:
             rec.update(accepted=lab("yes_no", "yes"), accepted_at=decided)

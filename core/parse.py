@@ -49,7 +49,8 @@ def is_blank(v: object) -> bool:
 # --- dates and times -------------------------------------------------------------------
 
 _TIME = (r"(?:SEP(?P<h>\d{1,2})(?:[:时点](?P<mi>\d{1,2})(?:[:分](?P<s>\d{1,2})(?:\.\d+)?秒?)?分?|[时点])?)?")
-_YMD = re.compile(r"(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})" + _TIME.replace("SEP", "[ T]+") + r"$")
+_YMD = re.compile(r"(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
+                  + _TIME.replace("SEP", "[ T]+") + r"$")
 _CJK = re.compile(r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})[日号]?" + _TIME.replace("SEP", "[ T]*") + r"$")
 _COMPACT = re.compile(r"(?P<y>(?:19|20|21)\d{2})(?P<m>\d{2})(?P<d>\d{2})" + _TIME.replace("SEP", "[ T]+") + r"$")
 _DMY = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?:[ T].*)?$")
@@ -103,7 +104,7 @@ def parse_datetime(v: object, tz: dt.tzinfo | None = None) -> dt.datetime | Bad 
     s = unicodedata.normalize("NFKC", raw).strip()
     s = " ".join(s.split())
     s = re.sub(r"\s*([年月日时分秒:/.\-])\s*", r"\1", s)
-    if _OFFSET.search(s) and "T" in s or (_OFFSET.search(s) and " " in s and ":" in s[-6:]):
+    if (_OFFSET.search(s) and "T" in s) or (_OFFSET.search(s) and " " in s and ":" in s[-6:]):
         try:
             aware = dt.datetime.fromisoformat(s.replace("Z", "+00:00").replace(" ", "T", 1))
             if aware.tzinfo is not None:
@@ -155,7 +156,7 @@ def _datetime_column(values: pd.Series, date_only: bool, tz: dt.tzinfo | None
             native &= ok.reindex(values.index, fill_value=False)
         else:
             native[:] = False
-    strings = kinds == str
+    strings = kinds.map(lambda k: k is str)
     if strings.any():
         s = values[strings].str.strip()
         for fmt in _FAST_FORMATS:
@@ -215,7 +216,7 @@ def parse_enum(v: object, values: ValueSet) -> str | Bad:
     return key
 
 
-def parse_int(v: object) -> int | None | Bad:
+def parse_int(v: object) -> int | Bad | None:
     text = text_of(v)
     if not text:
         return None

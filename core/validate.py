@@ -124,7 +124,11 @@ def check_rows(table: pd.DataFrame, schema: Schema, lang_sets: dict[str, ValueSe
         problems.append(Problem(int(r), "handler", "handler_is_respondent",
                                 {"value": table.at[r, "handler"]}))
     sat = lang_sets["satisfaction"]
-    closed_bad = (table["closed_at"].notna() & ~table["satisfaction"].isin(CLOSED_OK)
+    # R-CLOSE 7 applies to accepted, valid complaints; rejected and invalid ones close
+    # with an explanation (R-ACCEPT, R-VALID).
+    applies = (table["kind"].eq("complaint") & ~table["accepted"].eq(False).fillna(False)
+               & table["validity"].ne("invalid"))
+    closed_bad = (applies & table["closed_at"].notna() & ~table["satisfaction"].isin(CLOSED_OK)
                   & ~table["escalated"].eq(True).fillna(False))
     for r in table.index[closed_bad.to_numpy()]:
         v = table.at[r, "satisfaction"]
@@ -153,4 +157,4 @@ def validate(tab: Tab, raw: RawTab, schema: Schema, categories: ValueSet,
     return table, problems
 
 
-__all__ = ["Bad", "Problem", "validate", "raw_frame", "type_frame", "check_rows"]
+__all__ = ["Bad", "Problem", "check_rows", "raw_frame", "type_frame", "validate"]

@@ -105,9 +105,12 @@ def _put(cell, value: object) -> None:
         cell.value = value.replace(tzinfo=None)
         cell.number_format = DATETIME_FORMAT
         return
-    cell.value = value
     if isinstance(value, str):
+        # XML turns a bare CR into LF; Excel's escape keeps it (calamine reads it back).
+        cell.value = value.replace("\r", "_x000D_")
         cell.data_type = "s"
+    else:
+        cell.value = value
 
 
 class WorkbookStore(Store):
@@ -207,10 +210,7 @@ class WorkbookStore(Store):
 
     def init(self, lang: str) -> list[str]:
         done: list[str] = []
-        if self.path.exists():
-            ctx = self._transaction()
-        else:
-            ctx = self._create()
+        ctx = self._transaction() if self.path.exists() else self._create()
         with ctx as wb:
             for tab in self.schema.tabs:
                 title = self.schema.find_tab(wb.sheetnames, tab.key)

@@ -1,0 +1,88 @@
+"""Speed of reading and checking a register, and of one intake, at several sizes.
+
+Prints figures; ratios are measured in the same run so the machine's speed cancels out.
+    python bench/check.py --rows 10000 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import openpyxl
+
+from core.demo import demo_records
+from core.register import build_register
+from core.schema import schema
+from core.store.workbook import WorkbookStore
+from core.validate import validate
+
+NOW = dt.datetime(2026, 11, 24, 10, 0)
+
+
+def timed(fn, repeat: int = 1):
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def build(path: Path, rows: int) -> WorkbookStore:
+    store = WorkbookStore(path, schema())
+    store.init("zh")
+    recs = demo_records(schema(), rows=rows, seed=1, lang="zh", now=NOW)
+    for k, v in recs.items():
+        store.append(k, v)
+    return store
+
+
+def bench_check(rows: int, folder: Path) -> None:
+    store = build(folder / f"check-{rows}.xlsx", rows)
+    s = schema()
+    t_read, book = timed(store.read, 2)
+    from core.policy import load_policy
+    policy, _ = load_policy("consumer", s)
+    t_parse, _ = timed(lambda: validate(s.tab("complaints"), book.tabs["complaints"], s,
+                                        policy.categories, policy.tz), 2)
+    t_rules, _ = timed(lambda: build_register(book, s, now=NOW), 2)
+    print(f"{rows:>7} rows  read {t_read:6.2f} s  parse+validate {t_parse:6.2f} s "
+          f"({t_parse / t_read:4.2f}x read)  full check {t_rules:6.2f} s "
+          f"({t_rules / t_read:4.2f}x read; target <= 1.5x)")
+
+
+def bench_intake(rows: int, folder: Path) -> None:
+    store = build(folder / f"intake-{rows}.xlsx", rows)
+    rec = {"id": "TS20261124999", "received_at": NOW, "subject": "bench"}
+    t_app, _ = timed(lambda: store.append("complaints", [rec]), 3)
+
+    def plain():
+        wb = openpyxl.load_workbook(store.path)
+        wb.save(folder / "plain.xlsx")
+    t_plain, _ = timed(plain, 3)
+    print(f"{rows:>7} rows  intake (append one row) {t_app:5.2f} s   plain openpyxl load+save "
+          f"{t_plain:5.2f} s   ratio {t_app / t_plain:4.2f}   target <= 0.5 s")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--intake-rows", type=int, nargs="+", default=[2_000, 10_000])
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        folder = Path(d)
+        for n in args.rows:
+            bench_check(n, folder)
+        for n in args.intake_rows:
+            bench_intake(n, folder)
+
+
+if __name__ == "__main__":
+    main()

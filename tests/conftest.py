@@ -1,0 +1,66 @@
+"""Shared fixtures: real .xlsx files written with openpyxl in tmp_path."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from core.schema import schema as load_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = "2026-11-24T10:00:00+08:00"
+
+
+@pytest.fixture(scope="session")
+def schema():
+    return load_schema()
+
+
+def write_xlsx(path: Path, tabs: dict[str, list[list[object]]]) -> Path:
+    """A workbook with the given tabs; each tab is a list of rows, the first the header."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows in tabs.items():
+        ws = wb.create_sheet(title)
+        for r in rows:
+            ws.append(r)
+    wb.save(path)
+    return path
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "core", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+def check_json(path: Path, *extra: str) -> tuple[int, dict]:
+    p = run_cli("check", "--workbook", str(path), "--format", "json", "--now", NOW, *extra)
+    assert p.returncode in (0, 1), p.stderr
+    return p.returncode, json.loads(p.stdout)
+
+
+EN_HEADER = ["Complaint No.", "Received", "Subject", "Kind", "Accepted", "Reason not accepted",
+             "Handler", "Respondent", "Closed", "Satisfaction", "Escalated", "Contact"]
+
+
+def en_row(id="TS20261102001", received=dt.datetime(2026, 11, 2, 9, 0), subject="Lift broken",
+           **kw) -> list[object]:
+    values = {"Kind": "", "Accepted": "", "Reason not accepted": "", "Handler": "",
+              "Respondent": "", "Closed": None, "Satisfaction": "", "Escalated": "",
+              "Contact": ""}
+    values.update({k.replace("_", " ").capitalize(): v for k, v in kw.items()})
+    return [id, received, subject, *[values[h] for h in EN_HEADER[3:]]]
+
+
+@pytest.fixture(scope="session")
+def demo_path(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("demo") / "demo.xlsx"
+    p = run_cli("demo", str(path), "--rows", "300", "--seed", "7", "--now", NOW)
+    assert p.returncode == 0, p.stderr
+    return path

@@ -1,0 +1,83 @@
+"""Row validation, table-driven; each case cites its rule."""
+
+import datetime as dt
+
+import pytest
+
+from core.register import build_register
+from core.store.base import RawBook, RawTab
+
+from .conftest import EN_HEADER, en_row
+
+NOW = dt.datetime(2026, 11, 24, 10, 0)
+
+
+def problems_of(schema, *rows, header=EN_HEADER):
+    book = RawBook({"complaints": RawTab("Complaints", list(header), [list(r) for r in rows])})
+    reg = build_register(book, schema, now=NOW)
+    return [(p.row, p.column, p.code) for p in reg.problems], reg
+
+
+CASES = [
+    # (rule, row, expected problems as (column, code))
+    ("required: id", en_row(id=""), [("id", "required")]),
+    ("required: received_at", en_row(received=""), [("received_at", "required")]),
+    ("required: subject", en_row(subject=" "), [("subject", "required")]),
+    ("R-ACCEPT: rejection needs a ground", en_row(accepted="否"),
+     [("reject_reason", "reject_without_reason")]),
+    ("R-ACCEPT: rejection with a ground", en_row(accepted="no", reason_not_accepted="材料不全"), []),
+    ("R-RECUSE: handler is the respondent", en_row(handler="Li Lei", respondent=" li lei "),
+     [("handler", "handler_is_respondent")]),
+    ("R-CLOSE 7: closed while unsatisfied", en_row(closed=dt.datetime(2026, 11, 5),
+                                                   satisfaction="不满意"),
+     [("satisfaction", "closed_unsatisfied")]),
+    ("R-CLOSE 7: closed without satisfaction", en_row(closed=dt.datetime(2026, 11, 5)),
+     [("satisfaction", "closed_unsatisfied")]),
+    ("R-CLOSE 7: closed unsatisfied but escalated", en_row(
+        closed=dt.datetime(2026, 11, 5), satisfaction="unsatisfied", escalated="是"), []),
+    ("R-CLOSE 7: closed satisfied", en_row(closed=dt.datetime(2026, 11, 5),
+                                           satisfaction="满意"), []),
+    ("R-VALID/R-ACCEPT: a rejected complaint closes without satisfaction", en_row(
+        accepted="no", reason_not_accepted="out of scope", closed=dt.datetime(2026, 11, 3)), []),
+    ("milestone order: closed before received", en_row(closed=dt.datetime(2026, 11, 1),
+                                                       satisfaction="satisfied"),
+     [("closed_at", "before_received")]),
+    ("enum: unknown kind", en_row(kind="complain"), [("kind", "enum")]),
+    ("date: ambiguous received", en_row(received="03/11/2026"), [("received_at", "date_ambiguous")]),
+]
+
+
+@pytest.mark.parametrize(("rule", "row", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_row_rules(schema, rule, row, expected):
+    got, _ = problems_of(schema, row)
+    assert [(c, code) for _, c, code in got] == expected
+
+
+def test_a_repeated_number_is_a_problem_on_every_row_after_the_first(schema):
+    got, reg = problems_of(schema, en_row(), en_row(), en_row(id="TS20261102002"), en_row())
+    assert got == [(3, "id", "duplicate_id"), (5, "id", "duplicate_id")]
+    assert reg.problems[0].message(reg.tab, "en") == (
+        "Complaint No. TS20261102001 is used again; it was first used on row 2.")
+    assert reg.problems[0].message(reg.tab, "zh") == "投诉编号 TS20261102001 重复，第 2 行已使用。"
+
+
+def test_messages_name_the_column_in_the_users_language(schema):
+    _, reg = problems_of(schema, en_row(received="03/11/2026"))
+    p = reg.problems[0]
+    assert p.message(reg.tab, "en") == (
+        "'03/11/2026' could be day/month or month/day; write it as 2026-11-03.")
+    assert p.message(reg.tab, "zh") == "“03/11/2026”无法判断日月顺序，请写成 2026-11-03。"
+    _, reg = problems_of(schema, en_row(subject=""))
+    assert reg.problems[0].message(reg.tab, "zh") == "投诉事项为空，每一行都必须填写。"
+
+
+def test_blank_kind_means_complaint(schema):
+    _, reg = problems_of(schema, en_row())
+    assert reg.table["kind"].tolist() == ["complaint"]
+
+
+def test_bad_rows_are_reported_never_dropped(schema):
+    rows = [en_row(id=f"TS2026110200{i}", received="bad" if i % 2 else dt.datetime(2026, 11, 2))
+            for i in range(1, 6)]
+    got, reg = problems_of(schema, *rows)
+    assert len(reg.table) == 5 and [r for r, _, _ in got] == [2, 4, 6]
