@@ -1,0 +1,31 @@
+"""Entry point: routes only — register, language, policy, and the pages."""
+
+import streamlit as st
+
+from core.i18n import label
+from core.policy import policy_names
+from core.service import ensure_demo
+from pages._shared import clear_cache, t, target
+
+st.set_page_config(page_title="投诉登记台账 Complaint register", layout="wide")
+
+with st.sidebar:
+    st.radio("语言 / Language", ["zh", "en"], key="lang", horizontal=True,
+             format_func=lambda code: "简体中文" if code == "zh" else "English")
+    tgt = target()
+    if ensure_demo(tgt, st.session_state.get("lang", "zh")):
+        st.session_state["demo_created"] = True
+    st.selectbox(t("policy"), [None, *policy_names()], key="policy",
+                 format_func=lambda n: "—" if n is None else n)
+    st.caption(f"{t('register')}: {tgt.workbook or tgt.gsheet}")
+    if "read_at" in st.session_state:
+        st.caption(t("read_at", t=st.session_state["read_at"].strftime("%Y-%m-%d %H:%M:%S")))
+    if st.button(t("refresh")):
+        clear_cache()
+
+if tgt.is_default:
+    st.info(t("demo_banner"))
+
+pages = [st.Page("pages/quality.py", title=label("page_quality", st.session_state.get("lang", "zh")),
+                 url_path="quality", default=True)]
+st.navigation(pages).run()
