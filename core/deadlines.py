@@ -84,6 +84,12 @@ def clock_frame(spec: ClockSpec, table: pd.DataFrame, policy: Policy, cal: WorkC
     start = table[spec.start[0]]
     for alt in spec.start[1:]:
         start = start.fillna(table[alt])
+    # Deadlines bind complaints only (R-KIND); a rejected complaint keeps just the clocks that
+    # end with the decision or the reply telling the complainant (R-ACCEPT).
+    applies = table["kind"].eq("complaint") & (
+        ~table["accepted"].eq(False).fillna(False).astype(bool)
+        | (spec.stop in ("accepted_at", "first_reply_at")))
+    start = start.where(applies)
     length, unit = _lengths(spec, table)
     due = due_times(start, length, unit, cal)
     extended = pd.Series(False, index=table.index)
