@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from core.policy import Policy
-from core.schema import norm
+from core.schema import fold
 
 FLAGS = ("urgent", "repeat", "possible_repeat", "group", "trend")
 ROUTING = {"A": "leadership", "B": "working_group", "C": "office"}  # R-WARN
@@ -15,7 +15,7 @@ ROUTING = {"A": "leadership", "B": "working_group", "C": "office"}  # R-WARN
 
 def _possible_repeats(table: pd.DataFrame, days: int) -> pd.Series:
     """A row whose contact and respondent match an earlier row within `days` days."""
-    key = table["contact"].map(norm) + "\x1f" + table["respondent"].map(norm)
+    key = fold(table["contact"]) + "\x1f" + fold(table["respondent"])
     ok = table["contact"].ne("") & table["respondent"].ne("") & table["received_at"].notna()
     sub = pd.DataFrame({"key": key[ok], "t": table.loc[ok, "received_at"]}).sort_values(["key", "t"])
     prev = sub.groupby("key")["t"].shift()
@@ -25,24 +25,33 @@ def _possible_repeats(table: pd.DataFrame, days: int) -> pd.Series:
 
 def _groups(table: pd.DataFrame, threshold: int, days: int) -> pd.Series:
     """Rows in a window of `days` where more than `threshold` distinct complainants raised
-    the same subject against the same respondent."""
-    out = pd.Series(False, index=table.index)
-    ok = table["received_at"].notna() & table["subject"].ne("")
-    key = table["subject"].map(norm) + "\x1f" + table["respondent"].map(norm)
-    sizes = key[ok].value_counts()
-    window = pd.Timedelta(days=days)
+    the same subject against the same respondent (R-GROUP)."""
+    flagged = np.zeros(len(table), dtype=bool)
+    ok = (table["received_at"].notna() & table["subject"].ne("")).to_numpy()
+    key = (fold(table["subject"]) + "\x1f" + fold(table["respondent"])).to_numpy()
+    who = (fold(table["complainant"]) + "\x1f" + fold(table["contact"])).to_numpy()
+    t = table["received_at"].to_numpy()
+    window = np.timedelta64(days, "D")
+    sizes = pd.Series(key[ok]).value_counts()
     for k in sizes.index[sizes > threshold]:
-        rows = table.loc[ok & key.eq(k), ["received_at", "complainant", "contact"]]
-        rows = rows.sort_values("received_at")
-        who = (rows["complainant"].map(norm) + "\x1f" + rows["contact"].map(norm)).to_numpy()
-        t = rows["received_at"].to_numpy()
+        pos = np.flatnonzero(ok & (key == k))
+        pos = pos[np.argsort(t[pos], kind="stable")]
+        times, people = t[pos], who[pos]
+        counts: dict[str, int] = {}
+        mark = np.zeros(len(pos) + 1, dtype=np.int64)
         lo = 0
-        for hi in range(len(rows)):
-            while t[hi] - t[lo] > window:
+        for hi in range(len(pos)):  # a sliding window with a count of distinct complainants
+            counts[people[hi]] = counts.get(people[hi], 0) + 1
+            while times[hi] - times[lo] > window:
+                counts[people[lo]] -= 1
+                if not counts[people[lo]]:
+                    del counts[people[lo]]
                 lo += 1
-            if len(set(who[lo:hi + 1])) > threshold:
-                out[rows.index[lo:hi + 1]] = True
-    return out
+            if len(counts) > threshold:
+                mark[lo] += 1
+                mark[hi + 1] -= 1
+        flagged[pos[np.cumsum(mark[:-1]) > 0]] = True
+    return pd.Series(flagged, index=table.index)
 
 
 def _trends(table: pd.DataFrame, threshold: int) -> pd.Series:

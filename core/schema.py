@@ -22,6 +22,12 @@ def norm(text: object) -> str:
     return " ".join(s.split())
 
 
+def fold(values):
+    """`norm` over a pandas Series, computed once per distinct value."""
+    uniques = values.unique()
+    return values.map(dict(zip(uniques, map(norm, uniques), strict=True)))
+
+
 @dataclass(frozen=True)
 class Choice:
     key: str

@@ -9,7 +9,7 @@ import pandas as pd
 
 from core.period import parse_period
 from core.register import Register
-from core.schema import norm
+from core.schema import fold, norm
 
 
 def _late_clock(reg: Register, clock_id: str | None, kind: str, period) -> pd.DataFrame:
@@ -66,8 +66,8 @@ def department_scores(reg: Register, period_text: str) -> dict:
         d["deductions"].append(entry)
         d["points_lost"] += entry["points"]
     in_period = period.contains(t["received_at"]) & t["department"].ne("")
-    dept_names = {norm(n) for n in reg.departments} | set(t["department"].map(norm))
-    person = t["respondent"].ne("") & ~t["respondent"].map(norm).isin(dept_names)
+    dept_names = {norm(n) for n in reg.departments} | set(fold(t["department"]))
+    person = t["respondent"].ne("") & ~fold(t["respondent"]).isin(dept_names)
     praise = t[in_period & t["kind"].eq("praise") & person]
     for (dname, who), n in praise.groupby(["department", "respondent"]).size().items():
         if n >= sc["praise_min_count"]:  # R-SCORE-3: repeatedly praised

@@ -11,7 +11,7 @@ import pandas as pd
 from core.errors import RegisterError
 from core.i18n import message
 from core.parse import Bad, parse_column, text_of
-from core.schema import Schema, Tab, ValueSet, norm
+from core.schema import Schema, Tab, ValueSet, fold
 from core.store.base import RawTab
 
 CLOSED_OK = ("satisfied", "very_satisfied")
@@ -55,12 +55,13 @@ def raw_frame(tab: Tab, raw: RawTab) -> pd.DataFrame:
     if grid.empty:
         return pd.DataFrame({c.key: pd.Series([], dtype=object) for c in tab.columns})
     grid.index = np.arange(2, len(grid) + 2)
-    blank = grid.isna() | grid.eq("")
-    for c in grid.columns[~blank.all().to_numpy()]:
-        s = grid[c]
-        is_str = s.map(type).eq(str)
-        if is_str.any():
-            blank[c] |= is_str & s.where(is_str, "x").str.strip().eq("")
+    blank = (grid.isna() | grid.eq("")).to_numpy()
+    # A cell of spaces is blank too; only rows with few filled cells can be all spaces, so
+    # only those are looked at cell by cell.
+    filled = (~blank).sum(axis=1)
+    for i in np.flatnonzero((filled > 0) & (filled <= 8)):
+        if all(text_of(v) == "" for v in grid.iloc[i]):
+            blank[i] = True
     grid = grid[~blank.all(axis=1)]
     out = {c.key: grid[cols[c.key]] if c.key in cols else pd.Series(None, index=grid.index,
                                                                     dtype=object)
@@ -96,7 +97,7 @@ def check_rows(table: pd.DataFrame, schema: Schema, lang_sets: dict[str, ValueSe
             if (r, col.key) not in bad_cells:
                 problems.append(Problem(int(r), col.key, "required"))
     ids = table["id"]
-    folded = ids.map(norm)
+    folded = fold(ids)
     dup = ids.ne("") & folded.duplicated()
     if dup.any():
         first = folded[~folded.duplicated()].reset_index().set_index("id")["index"]
@@ -118,8 +119,8 @@ def check_rows(table: pd.DataFrame, schema: Schema, lang_sets: dict[str, ValueSe
         if (r, "reject_reason") not in bad_cells:
             problems.append(Problem(int(r), "reject_reason", "reject_without_reason", {
                 "allowed": " / ".join(f"{c.zh} {c.en}" for c in grounds.choices)}))
-    handler = table["handler"].map(norm)
-    recuse = handler.ne("") & handler.eq(table["respondent"].map(norm))
+    handler = fold(table["handler"])
+    recuse = handler.ne("") & handler.eq(fold(table["respondent"]))
     for r in table.index[recuse.to_numpy()]:
         problems.append(Problem(int(r), "handler", "handler_is_respondent",
                                 {"value": table.at[r, "handler"]}))
@@ -137,7 +138,7 @@ def check_rows(table: pd.DataFrame, schema: Schema, lang_sets: dict[str, ValueSe
                                  else "—"}))
     parents = table["parent_id"]
     known = set(folded[ids.ne("")])
-    orphan = parents.ne("") & ~parents.map(norm).isin(known)
+    orphan = parents.ne("") & ~fold(parents).isin(known)
     for r in table.index[orphan.to_numpy()]:
         problems.append(Problem(int(r), "parent_id", "unknown_parent", {"value": parents[r]}))
     return problems
