@@ -24,6 +24,8 @@ def norm(text: object) -> str:
 
 def fold(values):
     """`norm` over a pandas Series, computed once per distinct value."""
+    if values.empty:
+        return values.astype(object)
     uniques = values.unique()
     return values.map(dict(zip(uniques, map(norm, uniques), strict=True)))
 
