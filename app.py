@@ -17,6 +17,7 @@ with st.sidebar:
         st.session_state["demo_created"] = True
     st.selectbox(t("policy"), [None, *policy_names()], key="policy",
                  format_func=lambda n: "—" if n is None else n)
+    st.text_input(t("your_name"), key="user")
     st.caption(f"{t('register')}: {tgt.workbook or tgt.gsheet}")
     if "read_at" in st.session_state:
         st.caption(t("read_at", t=st.session_state["read_at"].strftime("%Y-%m-%d %H:%M:%S")))
@@ -26,6 +27,9 @@ with st.sidebar:
 if tgt.is_default:
     st.info(t("demo_banner"))
 
-pages = [st.Page("pages/quality.py", title=label("page_quality", st.session_state.get("lang", "zh")),
-                 url_path="quality", default=True)]
+lang = st.session_state.get("lang", "zh")
+pages = [st.Page(f"pages/{name}.py", title=label(f"page_{key}", lang), url_path=name,
+                 default=name == "queue")
+         for name, key in (("queue", "queue"), ("intake", "intake"), ("closure", "closure"),
+                           ("statistics", "stats"), ("scores", "scores"), ("quality", "quality"))]
 st.navigation(pages).run()

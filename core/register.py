@@ -52,6 +52,8 @@ class Register:
     departments: list[str]
     settings: dict[str, str]
     source: str = ""
+    sheet_lang: str = "zh"
+    audit_ids: tuple[str, ...] = ()
 
     @property
     def tab(self):
@@ -135,5 +137,14 @@ def build_register(book: RawBook, schema: Schema, *, policy_name: str | None = N
     if "departments" in book.tabs and book.tabs["departments"].header:
         dtab = schema.tab("departments")
         depts = [n for n in raw_frame(dtab, book.tabs["departments"])["name"].map(text_of) if n]
+    header = book.tabs["complaints"].header
+    ctab = schema.tab("complaints")
+    zh = sum(1 for h in header if any(text_of(h) == c.zh for c in ctab.columns))
+    en = sum(1 for h in header if any(text_of(h) == c.en for c in ctab.columns))
+    audit_ids: tuple[str, ...] = ()
+    if "audit" in book.tabs and book.tabs["audit"].header:
+        col = schema.tab("audit").match_headers(book.tabs["audit"].header).get("id")
+        if col is not None:
+            audit_ids = tuple({text_of(r[col]) for r in book.tabs["audit"].rows if col < len(r)})
     return Register(schema, policy, cal, table, problems, notices, clocks, flags,
-                    local_now, depts, settings, source)
+                    local_now, depts, settings, source, "en" if en > zh else "zh", audit_ids)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 
 import streamlit as st
 
@@ -36,7 +38,14 @@ def _read(target_key: tuple) -> tuple:
 
 
 def _key(tgt: config.Target) -> tuple:
-    return (tgt.workbook, tgt.gsheet, tuple(sorted((tgt.credentials or {}).items())) or None)
+    """The cache key: a local workbook is re-read as soon as the file changes (someone saved
+    it in Excel); a Google Sheet is re-read after the cache window or the app's own write."""
+    stamp = None
+    if tgt.workbook:
+        with contextlib.suppress(OSError):
+            stamp = os.stat(tgt.workbook).st_mtime_ns
+    creds = tuple(sorted((k, str(v)) for k, v in (tgt.credentials or {}).items())) or None
+    return (tgt.workbook, tgt.gsheet, creds, stamp)
 
 
 def clear_cache() -> None:
@@ -61,3 +70,55 @@ def register() -> Register | None:
             st.warning(t("stale", t=last[1].strftime("%Y-%m-%d %H:%M:%S")))
             return last[0]
         return None
+
+
+def store():
+    return store_for(target())
+
+
+def user() -> str:
+    return (st.session_state.get("user") or "").strip() or "app"
+
+
+def now() -> dt.datetime:
+    """The register's wall-clock now (tests may pin it in session_state['now'])."""
+    pinned = st.session_state.get("now")
+    return pinned or dt.datetime.now().astimezone()
+
+
+def choices(reg: Register, key: str) -> tuple[list[str], callable]:
+    """Options of an enumerated column and how to show them in the current language."""
+    col = reg.tab.column(key)
+    vs = reg.policy.categories if col.type == "category" else reg.schema.value_sets[col.values]
+    current = lang()  # bound now: a format_func may be called outside the script run
+    return ["", *vs.keys()], lambda k: "" if k == "" else vs.label(k, current)
+
+
+def field_input(reg: Register, key: str, widget_key: str, required: bool = False,
+                problems: dict | None = None) -> None:
+    """One register column as a widget, with its problem shown right under it."""
+    col = reg.tab.column(key)
+    title = col.header(lang()) + (" *" if required else "")
+    if col.type in ("enum", "bool", "category"):
+        opts, fmt = choices(reg, key)
+        st.selectbox(title, opts, key=widget_key, format_func=fmt)
+    elif key in ("description", "request", "root_cause", "corrective_action", "notes"):
+        st.text_area(title, key=widget_key, height=80)
+    elif col.type == "datetime":
+        st.text_input(title, key=widget_key, placeholder=t("received_hint"))
+    else:
+        st.text_input(title, key=widget_key)
+    if problems and key in problems:
+        st.error(problems[key])
+
+
+def state_label(state: str, language: str | None = None) -> str:
+    return label(f"state_{state}", language or lang()) if state else ""
+
+
+STATE_COLOURS = {"overdue": "#f8d7da", "due_soon": "#fff3cd", "running": "#e7f1ff",
+                 "missed": "#f3e5f5", "met": "#d4edda"}
+
+
+def header_of(reg: Register, key: str, language: str) -> str:
+    return reg.tab.column(key).header(language)

@@ -1,38 +1,74 @@
 """The dashboard rendered with streamlit.testing.v1.AppTest on real workbooks."""
 
+import datetime as dt
+import shutil
+
+import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.config import Target
+from core.demo import demo_records
+from core.schema import schema
+from core.store.workbook import WorkbookStore
 
 from .conftest import ROOT, write_xlsx
 
+PAGES = ("queue", "intake", "closure", "statistics", "scores", "quality")
+NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
-def app_on(path, lang="zh") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+
+def app_on(path, lang="zh", page=None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.session_state["target"] = Target(workbook=str(path))
     at.session_state["lang"] = lang
-    return at.run()
+    at.session_state["now"] = NOW
+    at.run()
+    if page:
+        at.switch_page(f"pages/{page}.py").run()
+    return at
+
+
+@pytest.fixture(scope="session")
+def empty_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("empty") / "empty.xlsx"
+    WorkbookStore(path, schema()).init("zh")
+    return path
+
+
+@pytest.fixture(scope="session")
+def big_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("big") / "big.xlsx"
+    store = WorkbookStore(path, schema())
+    store.init("en")
+    for k, v in demo_records(schema(), rows=10_000, seed=3, lang="en",
+                             now=NOW.replace(tzinfo=None)).items():
+        store.append(k, v)
+    return path
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_quality_page_on_the_demo_register(demo_path, lang):
-    at = app_on(demo_path, lang)
-    assert not at.exception
-    assert [m.value for m in at.metric][:2] == ["300", "0"]
-    assert at.success[0].value == ("所有行都通过了检查。" if lang == "zh" else
-                                   "Every row passed its checks.")
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("register", ["empty_path", "demo_path", "big_path"])
+def test_every_page_renders_in_both_languages(request, register, page, lang):
+    at = app_on(request.getfixturevalue(register), lang, page)
+    assert not at.exception, at.exception
+    assert at.header[0].value == {
+        "queue": ("待办", "Queue"), "intake": ("登记", "Intake"), "closure": ("结案", "Closure"),
+        "statistics": ("统计", "Statistics"), "scores": ("考核", "Scores"),
+        "quality": ("数据质量", "Data quality")}[page][lang == "en"]
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_quality_page_lists_problems_by_row(tmp_path, lang):
+def test_quality_page_lists_problems_by_row(tmp_path):
     path = write_xlsx(tmp_path / "bad.xlsx", {"Complaints": [
         ["Complaint No.", "Received", "Subject"], ["TS1", "03/11/2026", "Lift"],
         ["TS2", "2026-11-03", "Door"]]})
-    at = app_on(path, lang)
-    assert not at.exception
+    at = app_on(path, "en", "quality")
     df = at.dataframe[0].value
-    assert df.iloc[0, 0] == 2 and df.shape == (1, 4)
+    assert df.to_dict("records") == [{
+        "Row": 2, "Complaint No.": "TS1", "Column": "Received",
+        "Problem and how to fix it": "'03/11/2026' could be day/month or month/day; write it "
+                                     "as 2026-11-03."}]
 
 
 def test_an_unreadable_register_is_one_clear_banner(tmp_path):
@@ -40,11 +76,133 @@ def test_an_unreadable_register_is_one_clear_banner(tmp_path):
     bad.write_text("x")
     at = app_on(bad, "en")
     assert not at.exception
-    assert at.error[0].value.startswith("The register could not be read: ")
+    assert len(at.error) == 1 and at.error[0].value.startswith("The register could not be read: ")
 
 
-def test_empty_register_says_what_to_do(tmp_path):
-    path = write_xlsx(tmp_path / "e.xlsx", {"Complaints": [["Complaint No.", "Received",
-                                                             "Subject"]]})
-    at = app_on(path, "en")
-    assert at.info[-1].value.startswith("The register has no complaints yet.")
+def fill_intake(at, **values):
+    for key, value in values.items():
+        if key in ("channel", "kind"):
+            at.selectbox(key=f"in_{key}").set_value(value)
+        elif key in ("description", "request"):
+            at.text_area(key=f"in_{key}").set_value(value)
+        else:
+            at.text_input(key=f"in_{key}").set_value(value)
+    return at
+
+
+INTAKE = dict(complainant="王芳", contact="0571-88886666", respondent="工程部",
+              subject="=电梯停运", description="三天没有电梯", request="尽快修复", channel="phone")
+
+
+def test_intake_adds_exactly_one_row_and_shows_the_number_and_due_times(demo_path, tmp_path):
+    path = tmp_path / "r.xlsx"
+    shutil.copy(demo_path, path)
+    before = openpyxl.load_workbook(path)["投诉登记"].max_row
+    at = fill_intake(app_on(path, "en", "intake"), **INTAKE)
+    next(b for b in at.button if b.label in ("Save", "保存")).click().run()
+    assert not at.exception
+    ws = openpyxl.load_workbook(path)["投诉登记"]
+    assert ws.max_row == before + 1
+    new = [c.value for c in ws[ws.max_row]]
+    assert "=电梯停运" in new and "0571-88886666" in new and "电话" in new
+    msg = at.success[0].value
+    assert msg.startswith("Registered as TS20261124") and "First reply: due 2026-12-01 23:59" in msg
+    audit = openpyxl.load_workbook(path)["操作日志"]
+    assert audit.cell(row=audit.max_row, column=4).value == "created"
+
+
+def test_intake_problems_show_next_to_the_fields_and_nothing_is_written(demo_path, tmp_path):
+    path = tmp_path / "r.xlsx"
+    shutil.copy(demo_path, path)
+    before = path.read_bytes()
+    at = fill_intake(app_on(path, "en", "intake"), **{**INTAKE, "complainant": ""},
+                     received_at="03/11/2026")
+    next(b for b in at.button if b.label in ("Save", "保存")).click().run()
+    errors = [e.value for e in at.error]
+    assert "Complainant is empty; every row needs it." in errors
+    assert "'03/11/2026' could be day/month or month/day; write it as 2026-11-03." in errors
+    assert path.read_bytes() == before
+    assert at.text_input(key="in_subject").value == "=电梯停运"
+
+
+def test_a_failed_write_keeps_every_value_on_the_form(demo_path, tmp_path):
+    path = tmp_path / "r.xlsx"
+    shutil.copy(demo_path, path)
+    (tmp_path / "~$r.xlsx").write_text("Excel has it open")
+    at = fill_intake(app_on(path, "zh", "intake"), **INTAKE)
+    next(b for b in at.button if b.label in ("Save", "保存")).click().run()
+    assert at.error[0].value.startswith("未能保存：r.xlsx is open in another program")
+    assert {k: at.text_input(key=f"in_{k}").value for k in
+            ("complainant", "contact", "respondent", "subject")} == {
+        k: INTAKE[k] for k in ("complainant", "contact", "respondent", "subject")}
+    assert at.selectbox(key="in_channel").value == "phone"
+
+
+def test_queue_filters_filter(demo_path):
+    at = app_on(demo_path, "en", "queue")
+    total = len(at.dataframe[0].value)
+    at.multiselect(key="f_state").set_value(["overdue"]).run()
+    shown = at.dataframe[0].value
+    assert 0 < len(shown) < total and set(shown["State"]) == {"overdue"}
+    assert int(at.metric[0].value) == len(shown)
+
+
+def test_queue_records_a_milestone(demo_path, tmp_path):
+    path = tmp_path / "r.xlsx"
+    shutil.copy(demo_path, path)
+    at = app_on(path, "en", "queue")
+    first = at.dataframe[0].value.iloc[0]
+    at.selectbox(key="queue_pick").set_value(first["Complaint No."]).run()
+    at.multiselect(key="q_fields").set_value(["last_followup_at"]).run()
+    at.text_input(key="q_last_followup_at").set_value("2026-11-24 09:30")
+    next(b for b in at.button if b.label == "Record").click().run()
+    assert not at.exception and at.success[0].value == "Recorded."
+    assert read(path).table.at[int(first["Row"]), "last_followup_at"] == dt.datetime(2026, 11, 24,
+                                                                                      9, 30)
+
+
+def read(path):
+    from core.register import build_register
+    return build_register(WorkbookStore(path, schema()).read(), schema(), now=NOW)
+
+
+def closable_book(tmp_path, **over):
+    row = {"Complaint No.": "TS1", "Received": "2026-11-02 09:00", "Subject": "Lift",
+           "Validity": "valid", "Root cause": "worn cable", "Corrective action": "replace",
+           "First reply": "2026-11-02 10:00", "Written reply": "yes",
+           "Resolved": "2026-11-05 09:00", "Callback": "2026-11-06 09:00",
+           "Satisfaction": "satisfied", "Archived": "yes", "Escalated": "", "Closed": "",
+           "Version": 1, "Updated": "", "Updated by": ""}
+    row.update(over)
+    return write_xlsx(tmp_path / "c.xlsx", {"Complaints": [list(row), list(row.values())]})
+
+
+def test_the_close_button_stays_disabled_until_the_checklist_holds(tmp_path):
+    at = app_on(closable_book(tmp_path, Archived=""), "en", "closure")
+    assert at.button(key="close_go").disabled
+    assert any("❌ Materials archived — Record: Archived" in m.value for m in at.markdown)
+    at = app_on(closable_book(tmp_path), "en", "closure")
+    assert not at.button(key="close_go").disabled
+    at.button(key="close_go").click().run()
+    assert at.success[0].value == "TS1 is closed."
+    reg = read(tmp_path / "c.xlsx")
+    assert reg.table.at[2, "closed_at"] == dt.datetime(2026, 11, 24, 10, 0)
+    assert reg.table.at[2, "version"] == 2 and reg.table.at[2, "updated_by"] == "app"
+
+
+def test_an_unsatisfied_callback_offers_reprocessing_a_repeat_or_escalation(tmp_path):
+    at = app_on(closable_book(tmp_path, Satisfaction="unsatisfied"), "en", "closure")
+    assert at.button(key="close_go").disabled
+    assert at.warning[0].value.startswith("The callback was unsatisfied")
+    at.button(key="escalate").click().run()
+    assert read(tmp_path / "c.xlsx").table.at[2, "escalated"]
+    at = app_on(tmp_path / "c.xlsx", "en", "closure")
+    assert not at.button(key="close_go").disabled  # escalated: closes on instruction
+
+
+def test_statistics_page_charts_tables_and_downloads(demo_path):
+    at = app_on(demo_path, "en", "statistics")
+    assert not at.exception
+    assert [s.value for s in at.subheader][:3] == ["Overview", "Received, closed and open by month",
+                                                   "On-time rate per clock"]
+    assert len(at.get("vega_lite_chart")) >= 5

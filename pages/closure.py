@@ -1,0 +1,67 @@
+"""Closure: the R-CLOSE checklist item by item; closing works only when every item holds."""
+
+import streamlit as st
+
+from core.closure import can_close, checklist, needs_reprocessing, open_rows
+from core.errors import RegisterError
+from core.intake import record_milestones, register_complaint
+from pages._shared import clear_cache, lang, now, register, store, t, user
+
+
+def _write(reg, row, changes, message) -> None:
+    try:
+        bad = record_milestones(store(), reg, row, changes, user=user(), now=now())
+    except RegisterError as exc:
+        st.error(t("save_failed", e=exc))
+        return
+    if bad:
+        for p in bad:
+            st.error(p.message(reg.tab, lang()))
+    else:
+        clear_cache()
+        st.success(message)
+
+
+st.header(t("page_closure"))
+st.write(t("closure_intro"))
+reg = register()
+if reg is not None:
+    rows = list(open_rows(reg))
+    if not rows:
+        st.info(t("no_open"))
+    else:
+        ids = [reg.table.at[r, "id"] for r in rows]
+        default = reg.table.at[st.session_state["selected_row"], "id"] \
+            if st.session_state.get("selected_row") in rows else ids[0]
+        pick = st.selectbox(t("open_one"), ids, index=ids.index(default), key="close_pick")
+        row = rows[ids.index(pick)]
+        r = reg.table.loc[row]
+        st.write(f"**{pick}** — {r['subject']}")
+        for item in checklist(reg, row):
+            cols = ", ".join(reg.tab.column(c).header(lang()) for c in item.record)
+            mark = "✅" if item.ok else "❌"
+            hint = "" if item.ok else f" — {t('to_record', cols=cols)}"
+            st.write(f"{mark} {t('close_' + item.key)}{hint}")
+        stamp = now().replace(tzinfo=None)
+        if st.button(t("close_button"), type="primary", disabled=not can_close(reg, row),
+                     key="close_go"):
+            _write(reg, row, {"closed_at": stamp}, t("closed_ok", id=pick))
+        if needs_reprocessing(reg, row):
+            st.warning(t("unsatisfied"))
+            a, b, c = st.columns(3)
+            if a.button(t("reprocess"), key="reprocess"):
+                _write(reg, row, {"resolved_at": "", "callback_at": "", "satisfaction": ""},
+                       t("recorded"))
+            if b.button(t("linked_repeat"), key="repeat"):
+                values = {k: r[k] for k in ("complainant", "contact", "respondent", "subject",
+                                            "description", "request", "channel")}
+                values.update(parent_id=pick, received_at=stamp)
+                try:
+                    saved = register_complaint(store(), reg, values, user=user(), now=now())
+                except RegisterError as exc:
+                    st.error(t("save_failed", e=exc))
+                else:
+                    clear_cache()
+                    st.success(t("saved", id=saved.id))
+            if c.button(t("escalate"), key="escalate"):
+                _write(reg, row, {"escalated": "yes"}, t("recorded"))

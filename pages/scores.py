@@ -1,0 +1,37 @@
+"""Department scores for a month (R-SCORE): points, yuan, deductions, exemptions, escalations."""
+
+import pandas as pd
+import streamlit as st
+
+from core.scoring import department_scores
+from pages._shared import register, t
+
+st.header(t("page_scores"))
+st.write(t("scores_intro"))
+reg = register()
+if reg is not None:
+    last = pd.Timestamp(reg.now).to_period("M")
+    month = st.selectbox(t("month"), [str(p) for p in pd.period_range(last - 14, last, freq="M")][::-1],
+                         key="score_month")
+    result = department_scores(reg, month)
+    if not result["departments"]:
+        st.info(t("no_scores"))
+    for d in result["departments"]:
+        if d["escalated"]:
+            st.error(t("escalation_warning", d=d["department"], n=d["points_lost"]))
+    if result["departments"]:
+        st.dataframe(pd.DataFrame([{
+            t("col_department"): d["department"], t("col_lost"): d["points_lost"],
+            t("col_gained"): d["points_gained"], t("col_yuan"): d["yuan"],
+            t("col_escalated"): t("yes" if d["escalated"] else "no")}
+            for d in result["departments"]]), hide_index=True, width="stretch")
+        for d in result["departments"]:
+            with st.expander(f"{d['department']}: -{d['points_lost']} / +{d['points_gained']}"):
+                if d["deductions"]:
+                    st.write(t("deductions"))
+                    st.dataframe(pd.DataFrame(d["deductions"]), hide_index=True)
+                if d["exemptions"]:
+                    st.write(t("exemptions"))
+                    st.dataframe(pd.DataFrame(d["exemptions"]), hide_index=True)
+                for p in d["complained_about"] + d["praised"]:
+                    st.write(p)

@@ -1,0 +1,39 @@
+"""Statistics: the period's sections — a sentence, a chart, its table and a download."""
+
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from core.export import safe_csv
+from core.i18n import label
+from core.sections import build_sections
+from pages._shared import lang, register, t
+
+st.header(t("page_stats"))
+st.write(t("stats_intro"))
+reg = register()
+if reg is not None:
+    last = pd.Timestamp(reg.now).to_period("M")
+    kind = st.radio(t("period_kind"), ["month", "quarter"], horizontal=True, key="stats_kind",
+                    format_func=partial(label, lang=lang()))
+    if kind == "month":
+        options = [str(p) for p in pd.period_range(last - 14, last, freq="M")][::-1]
+    else:
+        options = [f"{p.year}-Q{p.quarter}" for p in pd.period_range(
+            last.asfreq("Q") - 4, last.asfreq("Q"), freq="Q")][::-1]
+    period = st.selectbox(t("period_kind"), options, key=f"stats_{kind}")
+    sections = build_sections(reg, period, lang())
+    pack = st.session_state.get("pack")
+    from pages._report import pack_button
+    pack_button(reg, period)
+    for s in sections:
+        st.subheader(s.title)
+        for line in s.text:
+            st.write(line)
+        if s.chart is not None:
+            st.altair_chart(s.chart, width="stretch")
+        if not s.table.empty:
+            st.dataframe(s.table, hide_index=True, width="stretch")
+            st.download_button(t("download_csv"), safe_csv(s.table), f"{period}-{s.key}.csv",
+                               "text/csv", key=f"csv_{s.key}")
