@@ -7,6 +7,7 @@ import datetime as dt
 import os
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from core import config
 from core.errors import RegisterError
@@ -15,6 +16,14 @@ from core.register import Register
 from core.service import register_from, store_for
 
 CACHE_SECONDS = 60
+
+# Streamlit starts in its legacy pages/ mode whenever a pages/ folder exists, and leaves it
+# only once app.py has called st.navigation. A first request straight to a page URL (a
+# bookmark, right after a restart) would run that page without app.py. Leave that mode and
+# run again, through app.py.
+if PagesManager.uses_pages_directory:
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 
 def lang() -> str:
