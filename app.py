@@ -22,7 +22,7 @@ with st.sidebar:
     if "read_at" in st.session_state:
         st.caption(t("read_at", t=st.session_state["read_at"].strftime("%Y-%m-%d %H:%M:%S")))
     if st.button(t("refresh")):
-        clear_cache()
+        clear_cache(reopen=True)
 
 if tgt.is_default:
     st.info(t("demo_banner"))

@@ -50,3 +50,12 @@ def resolve(workbook: str | None = None, gsheet: str | None = None,
     if section.get("spreadsheet"):
         return Target(gsheet=str(section["spreadsheet"]), credentials=section)
     return Target(workbook=str(DEFAULT_WORKBOOK), is_default=True)
+
+
+def cache_seconds(secrets: Path = SECRETS) -> int:
+    """How long one read of a Google Sheet serves every viewer: `ttl` in the gsheets section
+    of secrets.toml (Streamlit's st.connection convention), default 60 seconds."""
+    try:
+        return int(gsheets_section(secrets).get("ttl", 60))
+    except (TypeError, ValueError, RegisterError):
+        return 60

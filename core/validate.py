@@ -51,7 +51,10 @@ def raw_frame(tab: Tab, raw: RawTab) -> pd.DataFrame:
         raise RegisterError(f"The {tab.en} ({tab.zh}) tab has no column for {names}; add the "
                             f"header or run `python -m core init`.")
     width = max(len(raw.header), max((len(r) for r in raw.rows), default=0))
-    grid = pd.DataFrame(raw.rows, columns=range(width) if raw.rows else None, dtype=object)
+    rows = raw.rows
+    if any(len(r) != width for r in rows):  # Google leaves out trailing empty cells
+        rows = [list(r) + [None] * (width - len(r)) for r in rows]
+    grid = pd.DataFrame(rows, columns=range(width) if rows else None, dtype=object)
     if grid.empty:
         return pd.DataFrame({c.key: pd.Series([], dtype=object) for c in tab.columns})
     grid.index = np.arange(2, len(grid) + 2)

@@ -15,8 +15,6 @@ from core.i18n import label
 from core.register import Register
 from core.service import register_from, store_for
 
-CACHE_SECONDS = 60
-
 # Streamlit starts in its legacy pages/ mode whenever a pages/ folder exists, and leaves it
 # only once app.py has called st.navigation. A first request straight to a page URL (a
 # bookmark, right after a restart) would run that page without app.py. Leave that mode and
@@ -38,11 +36,17 @@ def target() -> config.Target:
     return st.session_state.get("target") or config.resolve()
 
 
-@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+@st.cache_resource(show_spinner=False)
+def _store(target_key: tuple):
+    """One store per register for the whole server: a Google Sheet is opened once."""
+    creds = dict(target_key[2]) if target_key[2] else None
+    return store_for(config.Target(target_key[0], target_key[1], credentials=creds))
+
+
+@st.cache_data(ttl=config.cache_seconds(), show_spinner=False)
 def _read(target_key: tuple) -> tuple:
     """One read of the whole register, shared by every page and session for the window."""
-    tgt = config.Target(*target_key[:2], credentials=dict(target_key[2]) if target_key[2] else None)
-    book = store_for(tgt).read()
+    book = _store(target_key[:3]).read()
     return book, dt.datetime.now().astimezone()
 
 
@@ -53,12 +57,16 @@ def _key(tgt: config.Target) -> tuple:
     if tgt.workbook:
         with contextlib.suppress(OSError):
             stamp = os.stat(tgt.workbook).st_mtime_ns
-    creds = tuple(sorted((k, str(v)) for k, v in (tgt.credentials or {}).items())) or None
+    creds = tuple(sorted((tgt.credentials or {}).items())) or None
     return (tgt.workbook, tgt.gsheet, creds, stamp)
 
 
-def clear_cache() -> None:
+def clear_cache(reopen: bool = False) -> None:
+    """Forget the shared read (after the app's own write); `reopen` also re-opens the
+    register (the Refresh button: tabs added by hand are seen)."""
     _read.clear()
+    if reopen:
+        _store.clear()
 
 
 def register() -> Register | None:
@@ -82,7 +90,7 @@ def register() -> Register | None:
 
 
 def store():
-    return store_for(target())
+    return _store(_key(target())[:3])
 
 
 def user() -> str:
