@@ -48,9 +48,9 @@ def _value_label(reg: Register, column: str, key: str, lang: str) -> str:
     return key
 
 
-def _bar(df: pd.DataFrame, x: str, y: str, title: str) -> alt.Chart:
+def _bar(df: pd.DataFrame, x: str, y: str, title: str, sort: str | None = "-y") -> alt.Chart:
     return alt.Chart(df).mark_bar().encode(
-        x=alt.X(f"{x}:N", sort="-y", title=None), y=alt.Y(f"{y}:Q", title=None),
+        x=alt.X(f"{x}:N", sort=sort, title=None), y=alt.Y(f"{y}:Q", title=None),
         tooltip=list(df.columns)).properties(title=title, width=480, height=220)
 
 
@@ -69,7 +69,9 @@ def overview(reg: Register, period: Period, lang: str) -> Section:
         if now["satisfaction_rate"] is not None:
             text.append(label("text_satisfaction", lang, rate=_fmt(now["satisfaction_rate"], True),
                               cb=_fmt(now["callback_rate"], True)))
-    return Section("overview", label("sec_overview", lang), text, table, extra={"figures": now})
+    rates = {label(f"fig_{k}", lang) for k in RATES}
+    return Section("overview", label("sec_overview", lang), text, table,
+                   extra={"figures": now, "percent_rows": rates})
 
 
 def trend(reg: Register, period: Period, lang: str) -> Section:
@@ -98,7 +100,8 @@ def on_time(reg: Register, period: Period, lang: str) -> Section:
                      label("sec_on_time", lang))
     else:
         text, chart = [label("text_no_clocks", lang, p=period.label)], None
-    return Section("on_time", label("sec_on_time", lang), text, table, chart)
+    return Section("on_time", label("sec_on_time", lang), text, table, chart,
+                   extra={"percent_columns": {label("col_rate", lang)}})
 
 
 def by_column(reg: Register, period: Period, column: str, lang: str) -> Section:
@@ -172,10 +175,44 @@ def overdue_list(reg: Register, period: Period, lang: str) -> Section:
     return Section("overdue", label("sec_overdue", lang), text, table)
 
 
+AGE_BUCKETS = ((7, "0–7"), (30, "8–30"), (90, "31–90"), (None, "> 90"))
+
+
+def open_ages(reg: Register, period: Period, lang: str) -> Section:
+    """Complaints open at the period's end by age, and how many were carried over into it."""
+    t = reg.table
+    end = min(period.end, pd.Timestamp(reg.now))
+    is_open = (t["kind"].eq("complaint") & (t["received_at"] < end)
+               & (t["closed_at"].isna() | (t["closed_at"] >= end)))
+    age = ((end - t.loc[is_open, "received_at"]) / pd.Timedelta(days=1)).to_numpy()
+    rows, lo = [], -1
+    for hi, name in AGE_BUCKETS:
+        n = int(((age > lo) & ((age <= hi) if hi else True)).sum())
+        rows.append({label("col_age_days", lang): name, label("col_count", lang): n})
+        lo = hi if hi else lo
+    table = pd.DataFrame(rows)
+    carried = int((is_open & (t["received_at"] < period.start)).sum())
+    text = [label("text_ages", lang, n=int(is_open.sum()), carried=carried,
+                  old=rows[-1][label("col_count", lang)])]
+    return Section("ages", label("sec_ages", lang), text, table,
+                   _bar(table, label("col_age_days", lang), label("col_count", lang),
+                        label("sec_ages", lang), sort=None))
+
+
+def top_respondents(reg: Register, period: Period, lang: str, n: int = 10) -> Section:
+    sec = by_column(reg, period, "respondent", lang)
+    sec.table = sec.table.head(n)
+    sec.key, sec.title = "by_respondent", label("sec_respondents", lang, n=n)
+    if sec.chart is not None:
+        sec.chart = _bar(sec.table, sec.table.columns[0], sec.table.columns[1], sec.title)
+    return sec
+
+
 def build_sections(reg: Register, period_text: str, lang: str = "zh") -> list[Section]:
     """Every section of the period's statistics, in the order of a review meeting."""
     period = parse_period(period_text)
     return [overview(reg, period, lang), trend(reg, period, lang), on_time(reg, period, lang),
+            open_ages(reg, period, lang),
             *(by_column(reg, period, c, lang) for c in BREAKDOWNS),
-            trends_and_repeats(reg, period, lang), scores(reg, period, lang),
-            overdue_list(reg, period, lang)]
+            top_respondents(reg, period, lang), trends_and_repeats(reg, period, lang),
+            scores(reg, period, lang), overdue_list(reg, period, lang)]

@@ -259,3 +259,35 @@ class WorkbookStore(Store):
         with WorkbookLock(self.path):
             yield wb
             atomic_save(wb, self.path)
+
+
+def write_tables(path: str | os.PathLike, tables: list[tuple[str, object]]) -> Path:
+    """A workbook of plain tables (one sheet each): numbers as numbers, text as literal text,
+    bold frozen header; written atomically like the register."""
+    import pandas as pd
+    from openpyxl.styles import Font
+
+    path = Path(path)
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    used: set[str] = set()
+    for title, df in tables:
+        name = "".join(ch for ch in str(title) if ch not in "[]:*?/\\")[:31] or "Sheet"
+        while name in used:
+            name = name[:28] + f"~{len(used)}"
+        used.add(name)
+        ws = wb.create_sheet(name)
+        for c, h in enumerate(df.columns, start=1):
+            _put(ws.cell(row=1, column=c), str(h))
+            ws.cell(row=1, column=c).font = Font(bold=True)
+            ws.column_dimensions[get_column_letter(c)].width = max(10, min(40, len(str(h)) * 2))
+        for r, row in enumerate(df.itertuples(index=False), start=2):
+            for c, v in enumerate(row, start=1):
+                if v is None or (not isinstance(v, str) and pd.isna(v)):
+                    continue
+                if hasattr(v, "item"):  # numpy scalars → Python numbers
+                    v = v.item()
+                _put(ws.cell(row=r, column=c), v)
+        ws.freeze_panes = "A2"
+    atomic_save(wb, path)
+    return path

@@ -1,0 +1,198 @@
+"""The review-meeting pack (R-STATS): the statistics table (.xlsx), and the analysis report
+as self-contained HTML and as an A4 PDF — all rendered from core.sections, the same
+sections the statistics page shows, so no figure has a second copy."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+import vl_convert as vlc
+
+from core.errors import RegisterError
+from core.export import neutralise
+from core.i18n import label
+from core.period import parse_period
+from core.register import Register
+from core.sections import Section, build_sections
+
+MAX_ROWS = 50  # rows of one table shown in the HTML/PDF; the xlsx holds them all
+CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+             "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+             "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+             "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
+
+
+def cjk_font() -> str:
+    for path in CJK_FONTS:
+        if Path(path).exists():
+            return path
+    raise RegisterError("No Chinese font is installed, so the PDF cannot show Chinese text; "
+                        "install one (Debian: apt-get install fonts-wqy-microhei) and try again.")
+
+
+def _titles(period_text: str, lang: str) -> tuple[str, str]:
+    period = parse_period(period_text)
+    report = label("report_monthly" if period.months == 1 else "report_quarterly", lang)
+    return report, label("report_table", lang)
+
+
+def generated(reg: Register, lang: str) -> str:
+    return label("report_generated", lang, t=reg.localize(reg.now).strftime("%Y-%m-%d %H:%M"),
+                 policy=reg.policy.label(lang))
+
+
+def chart_png(section: Section, scale: float = 2.0) -> bytes | None:
+    if section.chart is None:
+        return None
+    return vlc.vegalite_to_png(section.chart.to_dict(), scale=scale)
+
+
+def chart_svg(section: Section) -> str | None:
+    if section.chart is None:
+        return None
+    return vlc.vegalite_to_svg(section.chart.to_dict())
+
+
+def write_xlsx(reg: Register, sections: list[Section], path: Path, lang: str) -> Path:
+    from core.store.workbook import write_tables
+
+    tables = [(s.title, s.table) for s in sections if not s.table.empty or s.key == "overview"]
+    return write_tables(path, tables)
+
+
+def _cell(v, percent: bool = False) -> str:
+    if v is None or v != v:
+        return ""
+    if isinstance(v, float):
+        return f"{v:.0%}" if percent else f"{v:g}"
+    return str(neutralise(v) if isinstance(v, str) else v)
+
+
+def _rows(s: Section):
+    """The shown rows of a section's table as text, rates as percentages."""
+    cols = s.extra.get("percent_columns", set())
+    pct_rows = s.extra.get("percent_rows", set())
+    for row in s.table.head(MAX_ROWS).itertuples(index=False):
+        pct_row = bool(pct_rows) and row[0] in pct_rows
+        yield [_cell(v, pct_row or c in cols) for c, v in zip(s.table.columns, row, strict=True)]
+
+
+def render_html(reg: Register, sections: list[Section], period: str, lang: str) -> str:
+    title, _ = _titles(period, lang)
+    esc = html.escape
+    parts = [f"<!doctype html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head>"
+             f"<meta charset='utf-8'><title>{esc(title)} {esc(period)}</title><style>"
+             "body{font-family:'WenQuanYi Micro Hei','Noto Sans CJK SC',sans-serif;max-width:"
+             "60rem;margin:2rem auto;padding:0 1rem;color:#222}table{border-collapse:collapse;"
+             "margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.2rem .5rem;"
+             "text-align:left}th{background:#f3f3f3}img{max-width:100%}</style></head><body>",
+             f"<h1>{esc(title)} · {esc(period)}</h1>",
+             f"<p>{esc(reg.source)} — {esc(generated(reg, lang))}</p>"]
+    for s in sections:
+        parts.append(f"<section id='{s.key}'><h2>{esc(s.title)}</h2>")
+        parts += [f"<p>{esc(line)}</p>" for line in s.text]
+        svg = chart_svg(s)
+        if svg:
+            data = base64.b64encode(svg.encode()).decode()
+            parts.append(f"<img alt='{esc(s.title)}' src='data:image/svg+xml;base64,{data}'>")
+        if not s.table.empty:
+            shown = s.table.head(MAX_ROWS)
+            parts.append("<table><tr>" + "".join(f"<th>{esc(str(c))}</th>" for c in shown.columns)
+                         + "</tr>")
+            for row in _rows(s):
+                parts.append("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>")
+            parts.append("</table>")
+            if len(s.table) > MAX_ROWS:
+                parts.append(f"<p>{esc(label('report_more', lang, n=len(s.table) - MAX_ROWS))}</p>")
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def render_pdf(reg: Register, sections: list[Section], period: str, lang: str) -> bytes:
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
+
+    title, _ = _titles(period, lang)
+    font = cjk_font()
+    header = label("report_header", lang, title=title, period=period, register=Path(
+        reg.source).name if reg.source else "")
+
+    class Pack(FPDF):
+        def header(self):
+            self.set_font("cjk", size=8)
+            self.set_text_color(110)
+            self.cell(0, 6, header, align="R", new_x="LMARGIN", new_y="NEXT")
+            self.set_text_color(0)
+
+        def footer(self):
+            self.set_y(-12)
+            self.set_font("cjk", size=8)
+            self.cell(0, 6, label("report_page", lang, n=self.page_no(), total="{nb}"),
+                      align="C")
+
+    pdf = Pack(format="A4")
+    pdf.add_font("cjk", fname=font)
+    pdf.set_auto_page_break(True, margin=16)
+    pdf.alias_nb_pages()
+    pdf.add_page()
+    pdf.set_font("cjk", size=18)
+    pdf.multi_cell(0, 10, f"{title} · {period}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("cjk", size=9)
+    pdf.multi_cell(0, 5, generated(reg, lang), new_x="LMARGIN", new_y="NEXT")
+    for s in sections:
+        pdf.ln(3)
+        pdf.set_font("cjk", size=13)
+        pdf.multi_cell(0, 8, s.title, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("cjk", size=9.5)
+        for line in s.text:
+            pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+        png = chart_png(s)
+        if png:
+            pdf.image(io.BytesIO(png), w=150)
+        if not s.table.empty:
+            shown = s.table.head(MAX_ROWS)
+            pdf.set_font("cjk", size=8)
+            with pdf.table(headings_style=FontFace(fill_color=(235, 235, 235)),
+                           line_height=5, text_align="LEFT") as table:
+                table.row([str(c) for c in shown.columns])
+                for row in _rows(s):
+                    table.row(row)
+            if len(s.table) > MAX_ROWS:
+                pdf.multi_cell(0, 5, label("report_more", lang, n=len(s.table) - MAX_ROWS),
+                               new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def build_pack(reg: Register, period: str, lang: str = "zh") -> dict[str, bytes]:
+    """The three documents of a period, by file name."""
+    sections = build_sections(reg, period, lang)
+    period = parse_period(period).label
+    with tempfile.TemporaryDirectory() as folder:
+        xlsx = write_xlsx(reg, sections, Path(folder) / "statistics.xlsx", lang).read_bytes()
+    return {f"{period}-statistics.xlsx": xlsx,
+            f"{period}-report.html": render_html(reg, sections, period, lang).encode(),
+            f"{period}-report.pdf": render_pdf(reg, sections, period, lang)}
+
+
+def write_pack(reg: Register, period: str, out: str | Path, lang: str = "zh") -> list[Path]:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, data in build_pack(reg, period, lang).items():
+        (out / name).write_bytes(data)
+        paths.append(out / name)
+    return paths
+
+
+def pack_zip(reg: Register, period: str, lang: str = "zh") -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in build_pack(reg, period, lang).items():
+            z.writestr(name, data)
+    return buf.getvalue()

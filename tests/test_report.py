@@ -1,0 +1,126 @@
+"""The review-meeting pack (R-STATS, R-TREND, R-SCORE): xlsx, self-contained HTML and PDF,
+rendered from the same sections as the statistics page."""
+
+import datetime as dt
+import io
+import json
+import re
+
+import numpy as np
+import openpyxl
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from core.register import build_register
+from core.sections import build_sections
+from core.store.workbook import WorkbookStore
+
+from .conftest import NOW, run_cli
+
+QUARTER = "2026-Q3"  # the demo register's last full quarter (today is 2026-11-24)
+
+
+@pytest.fixture(scope="module")
+def packs(demo_path, tmp_path_factory):
+    out = {}
+    for lang in ("zh", "en"):
+        folder = tmp_path_factory.mktemp(f"pack-{lang}")
+        p = run_cli("report", "--workbook", str(demo_path), "--period", QUARTER, "--out",
+                    str(folder), "--lang", lang, "--now", NOW)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.split() == [str(folder / f"{QUARTER}-{n}") for n in
+                                    ("statistics.xlsx", "report.html", "report.pdf")]
+        out[lang] = folder
+    return out
+
+
+def demo_reg(demo_path, schema):
+    return build_register(WorkbookStore(demo_path, schema).read(), schema,
+                          now=dt.datetime(2026, 11, 24, 10, 0))
+
+
+def received_in_q3_by_hand(demo_path):
+    """Count straight from the sheet, independent of core: complaints received Jul–Sep 2026."""
+    ws = openpyxl.load_workbook(demo_path)["投诉登记"]
+    head = [c.value for c in ws[1]]
+    kind, when = head.index("类型"), head.index("受理时间")
+    return sum(1 for r in ws.iter_rows(min_row=2, values_only=True)
+               if r[kind] == "投诉" and dt.datetime(2026, 7, 1) <= r[when] < dt.datetime(2026, 10, 1))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_xlsx_totals_equal_the_sheet_and_the_score_command(packs, demo_path, lang):
+    wb = openpyxl.load_workbook(packs[lang] / f"{QUARTER}-statistics.xlsx")
+    overview = wb[wb.sheetnames[0]]
+    assert overview.cell(row=1, column=2).value == QUARTER
+    received = overview.cell(row=2, column=2).value
+    assert isinstance(received, int) and received == received_in_q3_by_hand(demo_path)
+    by_category = wb["按类别统计" if lang == "zh" else "By Category"]
+    assert sum(r[1] for r in by_category.iter_rows(min_row=2, values_only=True)) == received
+    lost: dict[str, int] = {}
+    for month in ("2026-07", "2026-08", "2026-09"):
+        p = run_cli("score", "--workbook", str(demo_path), "--period", month, "--format",
+                    "json", "--now", NOW)
+        for d in json.loads(p.stdout)["departments"]:
+            lost[d["department"]] = lost.get(d["department"], 0) + d["points_lost"]
+    scores = wb["部门考核" if lang == "zh" else "Department scores"]
+    assert {r[0]: r[1] for r in scores.iter_rows(min_row=2, values_only=True)} == lost
+
+
+def test_the_pdf_has_every_section_and_the_key_figures(packs, demo_path, schema):
+    sections = build_sections(demo_reg(demo_path, schema), QUARTER, "en")
+    pdf = PdfReader(packs["en"] / f"{QUARTER}-report.pdf")
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    assert [s.title for s in sections if s.title in text] == [s.title for s in sections]
+    assert len(sections) == 13
+    assert sections[0].text[0] in text.replace("\n", " ")
+    assert f"Page 1 of {len(pdf.pages)}" in text
+    assert "Quarterly complaint summary report · 2026-Q3 · demo.xlsx" in text
+    box = pdf.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4
+
+
+def test_the_chinese_pdf_carries_chinese_text(packs):
+    text = PdfReader(packs["zh"] / f"{QUARTER}-report.pdf").pages[0].extract_text()
+    assert "客户投诉受理汇总报告" in text and "本期概况" in text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_html_is_self_contained(packs, demo_path, schema, lang):
+    sections = build_sections(demo_reg(demo_path, schema), QUARTER, lang)
+    charts = sum(s.chart is not None for s in sections)
+    page = (packs[lang] / f"{QUARTER}-report.html").read_text(encoding="utf-8")
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//|url\(\s*["']?https?:|@import""",
+                         page)
+    assert page.count("<img") == charts == page.count("data:image/svg+xml;base64,") == 9
+    assert page.count("<section") == len(sections) == 13
+
+
+def test_an_empty_period_says_so(demo_path, schema):
+    sections = build_sections(demo_reg(demo_path, schema), "2024-01", "en")
+    assert sections[0].text == ["No complaints were received in 2024-01."]
+    sections = build_sections(demo_reg(demo_path, schema), "2024-01", "zh")
+    assert sections[0].text == ["2024-01 没有受理投诉。"]
+
+
+def test_charts_draw_chinese_with_a_real_font():
+    # DESIGN.md: without a CJK font vl-convert draws empty boxes. Two different Chinese
+    # titles must give two different images; with no font both would be the same boxes.
+    import vl_convert as vlc
+
+    def png(title):
+        spec = {"$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+                "title": title, "data": {"values": [{"a": 1}]}, "mark": "point",
+                "encoding": {"x": {"field": "a", "type": "quantitative"}}}
+        return np.asarray(Image.open(io.BytesIO(vlc.vegalite_to_png(spec))).convert("L"))
+
+    a, b = png("月度投诉统计"), png("季度汇总报告")
+    assert a.shape == b.shape and (a != b).sum() > 50
+
+
+def test_the_statistics_page_offers_the_pack(demo_path):
+    from .test_app import app_on
+    at = app_on(demo_path, "en", "statistics")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download the report pack (xlsx, HTML, PDF)" in labels
