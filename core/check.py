@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.flags import flag_lists
+from core.flags import ROUTING, flag_lists
 from core.register import Register
 
 
@@ -41,6 +41,7 @@ def check_result(reg: Register, lang: str = "en") -> dict:
                          for p in by_row.get(int(r), [])],
             "severity": table.at[r, "severity"] or None,
             "warning_level": table.at[r, "warning_level"] or None,
+            "routing": ROUTING.get(table.at[r, "warning_level"]),
             "flags": flags[r], "clocks": clocks,
         })
     return {

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import RegisterError
+from core.flags import ROUTING
 from core.intake import MILESTONES, record_milestones
 from core.queue import filter_queue, queue_counts, queue_frame
 from pages._shared import (
@@ -77,6 +78,8 @@ if reg is not None:
                                        for k in ("received_at", *MILESTONES) if not pd.isna(r[k])
                                        and r[k] != ""]))
             with right:
+                if r["warning_level"]:
+                    st.write(t("routing_" + ROUTING[r["warning_level"]]))
                 st.subheader(t("clocks"))
                 for cid, c in reg.clocks.items():
                     if pd.notna(c.at[row, "due"]):

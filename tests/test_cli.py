@@ -16,7 +16,10 @@ def test_the_demo_register_checks_clean(demo_path):
     assert out["policy"] == "consumer" and out["now"] == NOW
     row = out["rows"][0]
     assert row["row"] == 2 and set(row) == {"row", "id", "problems", "severity",
-                                            "warning_level", "flags", "clocks"}
+                                            "warning_level", "routing", "flags", "clocks"}
+    # R-WARN: C is handled by the office, B by the working group, A by the leadership
+    routes = {(r["warning_level"], r["routing"]) for r in out["rows"]}
+    assert routes == {("A", "leadership"), ("B", "working_group"), ("C", "office")}
 
 
 def test_a_hand_messed_copy_reports_each_bad_row_and_loses_none(demo_path, tmp_path):
