@@ -38,6 +38,8 @@ def render(path: Path, page: str) -> float:
 
 
 def main() -> None:
+    import logging
+    logging.getLogger("streamlit").setLevel(logging.ERROR)  # bare-mode notices of AppTest
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, nargs="+", default=[100, 10_000])
     args = ap.parse_args()

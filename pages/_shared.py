@@ -50,6 +50,16 @@ def _read(target_key: tuple) -> tuple:
     return book, dt.datetime.now().astimezone()
 
 
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _build(key: tuple, read_at: dt.datetime, policy: str | None, minute: dt.datetime, source: str):
+    """The checked register for one read, policy and minute, shared by every session.
+
+    Pages only read it. Clocks are evaluated to the minute, which is all a queue shows.
+    """
+    book, _ = _read(key)
+    return register_from(book, policy=policy, now=minute, source=source)
+
+
 def _key(tgt: config.Target) -> tuple:
     """The cache key: a local workbook is re-read as soon as the file changes (someone saved
     it in Excel); a Google Sheet is re-read after the cache window or the app's own write."""
@@ -74,9 +84,11 @@ def register() -> Register | None:
     tgt = target()
     try:
         with st.spinner(t("reading")):
-            book, read_at = _read(_key(tgt))
-        reg = register_from(book, policy=st.session_state.get("policy"),
-                            now=st.session_state.get("now"), source=tgt.workbook or tgt.gsheet)
+            key = _key(tgt)
+            _, read_at = _read(key)
+            minute = now().replace(second=0, microsecond=0)
+            reg = _build(key, read_at, st.session_state.get("policy"), minute,
+                         tgt.workbook or tgt.gsheet)
         st.session_state["last_good"] = (reg, read_at)
         st.session_state["read_at"] = read_at
         return reg
