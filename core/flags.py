@@ -30,22 +30,26 @@ def _groups(table: pd.DataFrame, threshold: int, days: int) -> pd.Series:
     ok = (table["received_at"].notna() & table["subject"].ne("")).to_numpy()
     key = (fold(table["subject"]) + "\x1f" + fold(table["respondent"])).to_numpy()
     who = (fold(table["complainant"]) + "\x1f" + fold(table["contact"])).to_numpy()
-    t = table["received_at"].to_numpy()
     window = np.timedelta64(days, "D")
     sizes = pd.Series(key[ok]).value_counts()
+    # Plain Python ints and lists: indexing numpy scalars in this loop was most of its time.
+    t_ns = table["received_at"].to_numpy("datetime64[ns]").astype(np.int64)
+    people = pd.factorize(who)[0]
+    span = int(window / np.timedelta64(1, "ns"))
     for k in sizes.index[sizes > threshold]:
         pos = np.flatnonzero(ok & (key == k))
-        pos = pos[np.argsort(t[pos], kind="stable")]
-        times, people = t[pos], who[pos]
-        counts: dict[str, int] = {}
-        mark = np.zeros(len(pos) + 1, dtype=np.int64)
+        pos = pos[np.argsort(t_ns[pos], kind="stable")]
+        times, persons = t_ns[pos].tolist(), people[pos].tolist()
+        counts: dict[int, int] = {}
+        mark = [0] * (len(pos) + 1)
         lo = 0
-        for hi in range(len(pos)):  # a sliding window with a count of distinct complainants
-            counts[people[hi]] = counts.get(people[hi], 0) + 1
-            while times[hi] - times[lo] > window:
-                counts[people[lo]] -= 1
-                if not counts[people[lo]]:
-                    del counts[people[lo]]
+        for hi, person in enumerate(persons):  # a sliding window, counting distinct people
+            counts[person] = counts.get(person, 0) + 1
+            while times[hi] - times[lo] > span:
+                gone = persons[lo]
+                counts[gone] -= 1
+                if not counts[gone]:
+                    del counts[gone]
                 lo += 1
             if len(counts) > threshold:
                 mark[lo] += 1
@@ -57,13 +61,11 @@ def _groups(table: pd.DataFrame, threshold: int, days: int) -> pd.Series:
 def _trends(table: pd.DataFrame, threshold: int) -> pd.Series:
     """Rows of a category that has more than `threshold` complaints in one calendar month."""
     ok = table["category"].ne("") & table["received_at"].notna() & table["kind"].eq("complaint")
-    month = table["received_at"].dt.to_period("M")
-    counts = pd.DataFrame({"c": table["category"], "m": month})[ok].value_counts()
-    hot = set(counts.index[counts > threshold])
-    if not hot:
-        return pd.Series(False, index=table.index)
-    pairs = pd.Series(list(zip(table["category"], month, strict=True)), index=table.index)
-    return ok & pairs.isin(hot)
+    when = table["received_at"]
+    month = (when.dt.year * 12 + when.dt.month).fillna(0).astype(np.int64)
+    pair = pd.Series(pd.factorize(table["category"])[0], index=table.index) * 100_000 + month
+    counts = pair[ok].value_counts()
+    return ok & pair.isin(counts.index[counts > threshold])
 
 
 def compute_flags(table: pd.DataFrame, policy: Policy) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.schema import Column, ValueSet, norm
+from core.schema import Column, ValueSet, map_distinct, norm
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 MIN_YEAR, MAX_YEAR = 1990, 2100
@@ -234,17 +234,18 @@ def parse_column(values: pd.Series, column: Column, value_set: ValueSet | None,
     """Type one column; returns the typed values and the Bad cells by index label."""
     if column.type in ("datetime", "date"):
         return _datetime_column(values, column.type == "date", tz)
-    uniques = pd.unique(values.to_numpy(dtype=object))
     if column.type in ("enum", "bool", "category"):
-        mapping = {u: parse_enum(u, value_set) for u in uniques}
+        fn = lambda u: parse_enum(u, value_set)  # noqa: E731
     elif column.type == "int":
-        mapping = {u: parse_int(u) for u in uniques}
+        fn = parse_int
     else:  # id, text, phone: the text a person sees; leading zeros are kept in text cells
-        mapping = {u: text_of(u) for u in uniques}
-    mapped = values.map(mapping)
-    bad_mask = mapped.map(lambda r: isinstance(r, Bad)) if any(
-        isinstance(r, Bad) for r in mapping.values()) else pd.Series(False, index=values.index)
-    bad = {i: mapped[i] for i in mapped.index[bad_mask]}
+        if pd.api.types.infer_dtype(values, skipna=False) == "string":
+            return values.str.strip().astype(object), {}  # all text: one vectorised pass
+        fn = text_of
+    mapped, codes, distinct = map_distinct(values, fn)
+    bad_codes = [i for i, r in enumerate(distinct) if isinstance(r, Bad)]
+    bad_mask = pd.Series(np.isin(codes, bad_codes), index=values.index)
+    bad = {i: mapped[i] for i in mapped.index[bad_mask.to_numpy()]}
     if bad:
         mapped = mapped.where(~bad_mask, None if column.type == "int" else "")
     if column.type == "int":

@@ -22,12 +22,38 @@ def norm(text: object) -> str:
     return " ".join(s.split())
 
 
+def map_distinct(values, fn):
+    """`fn` over a pandas Series, called once per distinct value (C hashing, numpy take).
+
+    Returns the mapped Series and, for each row, the code of its distinct value and the
+    mapped distinct values (so callers can test results per distinct value, not per row).
+    """
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+    out = np.empty(len(uniques), dtype=object)
+    out[:] = [fn(u) for u in uniques]
+    mapped = out[codes] if len(codes) else np.empty(0, dtype=object)
+    return pd.Series(mapped, index=values.index, dtype=object, name=values.name), codes, out
+
+
 def fold(values):
-    """`norm` over a pandas Series, computed once per distinct value."""
+    """`norm` over a pandas Series of text, vectorised: NFKC, lower case, spaces collapsed."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if values.empty:
         return values.astype(object)
-    uniques = values.unique()
-    return values.map(dict(zip(uniques, map(norm, uniques), strict=True)))
+    try:
+        arr = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: the scalar way
+        return map_distinct(values, norm)[0]
+    arr = pc.utf8_lower(pc.utf8_normalize(pc.fill_null(arr, ""), "NFKC"))
+    arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r"\s+", " "))
+    return pd.Series(arr.to_numpy(zero_copy_only=False), index=values.index, dtype=object,
+                     name=values.name)
 
 
 @dataclass(frozen=True)
