@@ -161,3 +161,57 @@ def test_reading_a_missing_or_broken_file_says_what_to_do(tmp_path, schema):
     bad.write_text("not a zip")
     with pytest.raises(RegisterError, match="cannot be read as an Excel workbook"):
         WorkbookStore(bad, schema).read()
+
+
+def test_intake_appends_without_loading_the_workbook(demo_path, tmp_path, schema, monkeypatch):
+    import shutil
+
+    path = tmp_path / "r.xlsx"
+    shutil.copy(demo_path, path)
+    store = WorkbookStore(path, schema)
+    before = store.read().tabs["complaints"]
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("loaded"))
+    risky = "=1+1\r\n<b>&'\""
+    when = dt.datetime(2026, 11, 24, 9, 5)
+    store.append("complaints", [{"id": "TS20261124901", "received_at": when, "subject": risky,
+                                 "contact": "0571-88886666", "version": 1, "kind": "投诉"}],
+                 audit=[{"time": when, "user": "王", "id": "TS20261124901", "field": "created",
+                         "old": "", "new": risky}])
+    monkeypatch.undo()
+    after = store.read()
+    rows = after.tabs["complaints"].rows
+    assert len(rows) == len(before.rows) + 1 and rows[:-1] == before.rows
+    cols = schema.tab("complaints").match_headers(after.tabs["complaints"].header)
+    new = rows[-1]
+    assert new[cols["subject"]] == risky and new[cols["received_at"]] == when
+    assert new[cols["contact"]] == "0571-88886666" and new[cols["version"]] == 1
+    assert after.tabs["audit"].rows[-1][1:] == ["王", "TS20261124901", "created", "", risky]
+    ws = openpyxl.load_workbook(path)["投诉登记"]  # Excel's view: a date cell, a text cell
+    date_cell = ws.cell(row=ws.max_row, column=cols["received_at"] + 1)
+    assert date_cell.value == when and date_cell.number_format == "yyyy-mm-dd hh:mm"
+    text_cell = ws.cell(row=ws.max_row, column=cols["subject"] + 1)
+    assert text_cell.data_type == "s" and text_cell.value.startswith("=1+1")
+    reg = build_register(after, schema, now=NOW)
+    assert reg.problems == [] and reg.table.loc[ws.max_row, "id"] == "TS20261124901"
+
+
+def test_a_crash_in_the_fast_append_leaves_the_old_file_intact(demo_path, tmp_path, schema,
+                                                                monkeypatch):
+    import shutil
+
+    from core.store import xlsx_append
+
+    path = tmp_path / "r.xlsx"
+    shutil.copy(demo_path, path)
+    before = path.read_bytes()
+
+    def crash(src, appends, tmp):
+        with open(tmp, "wb") as f:
+            f.write(b"PK half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(xlsx_append, "append_rows", crash)
+    with pytest.raises(OSError, match="disk full"):
+        WorkbookStore(path, schema).append("complaints", [{"id": "X", "subject": "s"}])
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.xlsx"]

@@ -9,6 +9,7 @@ import os
 import socket
 import tempfile
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -147,7 +148,8 @@ class WorkbookStore(Store):
     # --- writing -------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[openpyxl.Workbook]:
+    def _guard(self) -> Iterator[None]:
+        """The workbook exists, no other program has it open, and we hold its lock."""
         if not self.path.exists():
             raise RegisterError(f"There is no workbook at {self.path}; run `python -m core init "
                                 f"--workbook {self.path}` first.")
@@ -157,6 +159,11 @@ class WorkbookStore(Store):
                                   f"LibreOffice left {owner.name}); close it and try again. "
                                   f"Nothing was written.")
         with WorkbookLock(self.path):
+            yield
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[openpyxl.Workbook]:
+        with self._guard():
             try:
                 wb = openpyxl.load_workbook(self.path)
             except Exception as exc:
@@ -188,7 +195,47 @@ class WorkbookStore(Store):
                 if v is not None:
                     _put(ws.cell(row=last + n, column=c), v)
 
+    def _fast_append(self, tab_key, records, audit) -> bool:
+        """Add the rows to the sheet XML directly (see xlsx_append); False: use openpyxl."""
+        from core.store import xlsx_append
+
+        with zipfile.ZipFile(self.path) as z:
+            titles = list(xlsx_append.sheet_paths(z))
+        jobs = [(tab_key, records)] + ([("audit", audit)] if audit else [])
+        appends = []
+        for key, recs in jobs:
+            title = self.schema.find_tab(titles, key)
+            if title is None:
+                if key == "audit":
+                    continue
+                return False
+            tab = self.schema.tab(key)
+            appends.append((title, lambda header, tab=tab, recs=recs: [
+                record_row(tab, header, r) for r in recs]))
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        os.close(fd)
+        try:
+            if not xlsx_append.append_rows(self.path, appends, tmp):
+                return False
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            try:
+                os.replace(tmp, self.path)
+            except PermissionError as exc:
+                raise LockedError(f"{self.path.name} cannot be replaced ({exc.strerror}); it is "
+                                  f"probably open in Excel or WPS. Close it and try again. "
+                                  f"Nothing was written.") from exc
+            return True
+        except (zipfile.BadZipFile, KeyError, ValueError):
+            return False  # not a layout the fast path knows: openpyxl will do it
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
     def append(self, tab_key, records, *, audit=()) -> None:
+        with self._guard():
+            if self._fast_append(tab_key, records, list(audit)):
+                return
         with self._transaction() as wb:
             self._append_to(wb, tab_key, records)
             if audit and self.schema.find_tab(wb.sheetnames, "audit"):

@@ -1,0 +1,167 @@
+"""Appending rows to an .xlsx without loading it: new <row> elements go into the sheet's XML
+inside the zip; every other part is copied. A clerk's save then costs a fraction of a
+second at 10k rows instead of a full openpyxl load and save.
+
+It handles the workbooks this product and Excel write; anything it does not recognise
+(an Excel table over the sheet, no date style to reuse) makes it return None, and the
+caller falls back to openpyxl.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from xml.sax.saxutils import escape
+
+from openpyxl.utils import get_column_letter
+
+EPOCH = dt.datetime(1899, 12, 30)
+DATE_FORMAT = "yyyy-mm-dd hh:mm"
+_ROW = re.compile(rb'<row [^>]*?r="(\d+)"')
+_SHEET = re.compile(rb'<sheet [^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
+_REL = re.compile(rb'<Relationship [^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"')
+_REL2 = re.compile(rb'<Relationship [^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
+
+
+def _unescape(b: bytes) -> str:
+    s = b.decode("utf-8")
+    return (s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+            .replace("&apos;", "'").replace("&amp;", "&"))
+
+
+def sheet_paths(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet title → its XML part."""
+    wb = z.read("xl/workbook.xml")
+    rels = z.read("xl/_rels/workbook.xml.rels")
+    targets = {i: t for i, t in _REL.findall(rels)} | {i: t for t, i in _REL2.findall(rels)}
+    out = {}
+    for name, rid in _SHEET.findall(wb):
+        target = targets[rid].decode()
+        out[_unescape(name)] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return out
+
+
+def _date_style(styles: bytes) -> int | None:
+    """The cellXfs index of a style with the register's date format, if the file has one."""
+    fmt = re.search(rb'<numFmt [^>]*?numFmtId="(\d+)"[^>]*?formatCode="' +
+                    re.escape(DATE_FORMAT.encode()) + rb'"', styles)
+    if not fmt:
+        return None
+    xfs = re.search(rb"<cellXfs[^>]*>(.*?)</cellXfs>", styles, re.S)
+    if not xfs:
+        return None
+    for i, xf in enumerate(re.findall(rb"<xf [^>]*?/?>", xfs[1])):
+        if re.search(rb'numFmtId="' + fmt[1] + rb'"', xf):
+            return i
+    return None
+
+
+def _shared_strings(z: zipfile.ZipFile, wanted: set[int]) -> dict[int, str]:
+    if not wanted or "xl/sharedStrings.xml" not in z.namelist():
+        return {}
+    out: dict[int, str] = {}
+    with z.open("xl/sharedStrings.xml") as f:
+        data = f.read()
+    for i, m in enumerate(re.finditer(rb"<si>(.*?)</si>", data, re.S)):
+        if i in wanted:
+            out[i] = _unescape(b"".join(re.findall(rb"<t[^>]*>(.*?)</t>", m[1], re.S)))
+        if i >= max(wanted):
+            break
+    return out
+
+
+def header_of(z: zipfile.ZipFile, sheet_xml: bytes) -> list[object]:
+    """The texts of row 1 (shared strings, inline strings or numbers)."""
+    m = re.search(rb'<row [^>]*?r="1"[^>]*>(.*?)</row>', sheet_xml, re.S)
+    if not m:
+        return []
+    cells = re.findall(rb'<c r="([A-Z]+)1"([^>]*?)(?:/>|>(.*?)</c>)', m[1], re.S)
+    shared = {int(v) for _, attrs, body in cells if b't="s"' in attrs
+              for v in re.findall(rb"<v>(\d+)</v>", body or b"")}
+    strings = _shared_strings(z, shared)
+    from openpyxl.utils import column_index_from_string
+
+    header: list[object] = []
+    for col, attrs, body in cells:
+        idx = column_index_from_string(col.decode()) - 1
+        while len(header) < idx:
+            header.append(None)
+        body = body or b""
+        if b't="s"' in attrs:
+            v = re.search(rb"<v>(\d+)</v>", body)
+            header.append(strings.get(int(v[1])) if v else None)
+        elif b't="inlineStr"' in attrs:
+            header.append(_unescape(b"".join(re.findall(rb"<t[^>]*>(.*?)</t>", body, re.S))))
+        else:
+            v = re.search(rb"<v>(.*?)</v>", body)
+            header.append(_unescape(v[1]) if v else None)
+    return header
+
+
+def _cell(ref: str, value: object, date_style: int) -> str:
+    if isinstance(value, bool):
+        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, dt.datetime):
+        serial = (value.replace(tzinfo=None) - EPOCH) / dt.timedelta(days=1)
+        return f'<c r="{ref}" s="{date_style}"><v>{serial!r}</v></c>'
+    if isinstance(value, (int, float)):
+        return f'<c r="{ref}"><v>{value!r}</v></c>'
+    text = escape(str(value)).replace("\r", "_x000D_")
+    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
+
+
+def append_rows(path, appends: list[tuple[str, list[list[object]] | object]],
+                tmp_path) -> bool | None:
+    """Write `path` plus the rows of each (sheet title, rows or row-builder) to `tmp_path`.
+
+    A row-builder is called with the sheet's header row and returns the rows. Returns None
+    (and writes nothing usable) when this workbook needs the openpyxl path.
+    """
+    with zipfile.ZipFile(path) as z:
+        parts = sheet_paths(z)
+        styles = z.read("xl/styles.xml")
+        date_style = _date_style(styles)
+        changed: dict[str, bytes] = {}
+        for title, rows in appends:
+            part = parts.get(title)
+            if part is None or date_style is None:
+                return None
+            xml = changed.get(part) or z.read(part)
+            if b"<tableParts" in xml or b"<sheetData" not in xml:
+                return None
+            if callable(rows):
+                rows = rows(header_of(z, xml))
+            last = max((int(n) for n in _ROW.findall(xml[-200_000:] if len(xml) > 200_000
+                                                    else xml)), default=0)
+            if last == 0 and _ROW.search(xml):
+                last = max(int(n) for n in _ROW.findall(xml))
+            new = []
+            width = 0
+            for i, row in enumerate(rows, start=last + 1):
+                cells = [_cell(f"{get_column_letter(c)}{i}", v, date_style)
+                         for c, v in enumerate(row, start=1) if v not in (None, "")]
+                width = max(width, len(row))
+                new.append(f'<row r="{i}">{"".join(cells)}</row>')
+            block = "".join(new).encode("utf-8")
+            if b"<sheetData/>" in xml:
+                xml = xml.replace(b"<sheetData/>", b"<sheetData>" + block + b"</sheetData>", 1)
+            else:
+                at = xml.rindex(b"</sheetData>")
+                xml = xml[:at] + block + xml[at:]
+            end = last + len(rows)
+            dim = re.search(rb'<dimension ref="([A-Z]+\d+)(?::([A-Z]+)(\d+))?"\s*/>', xml)
+            if dim:
+                col = dim[2].decode() if dim[2] else "A"
+                col = max(col, get_column_letter(max(width, 1)), key=lambda c: (len(c), c))
+                xml = xml[:dim.start()] + f'<dimension ref="{dim[1].decode()}:{col}{end}"/>'.encode() \
+                    + xml[dim.end():]
+            changed[part] = xml
+        with zipfile.ZipFile(tmp_path, "w") as out:
+            for info in z.infolist():
+                data = changed.get(info.filename)
+                if data is None:
+                    out.writestr(info, z.read(info.filename))
+                else:
+                    out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+    return True
