@@ -141,8 +141,10 @@ def _datetime_column(values: pd.Series, date_only: bool, tz: dt.tzinfo | None
                      ) -> tuple[pd.Series, dict[int, Bad]]:
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     bad: dict[int, Bad] = {}
-    kinds = values.map(type)
-    native = kinds.isin((dt.datetime, pd.Timestamp))
+    cells = values.to_numpy(dtype=object)
+    native_types = (dt.datetime, pd.Timestamp)
+    native = pd.Series(np.fromiter((type(v) in native_types for v in cells), bool, len(cells)),
+                       index=values.index)
     if native.any():
         conv = pd.to_datetime(values[native], errors="coerce")
         if getattr(conv.dt, "tz", None) is None:
@@ -156,9 +158,11 @@ def _datetime_column(values: pd.Series, date_only: bool, tz: dt.tzinfo | None
             native &= ok.reindex(values.index, fill_value=False)
         else:
             native[:] = False
-    strings = kinds.map(lambda k: k is str)
+    strings = pd.Series(np.fromiter((type(v) is str for v in cells), bool, len(cells)),
+                        index=values.index)
     if strings.any():
         s = values[strings].str.strip()
+        s = s[s.ne("")]  # blank cells are simply empty: no format to try
         for fmt in _FAST_FORMATS:
             if s.empty:
                 break
@@ -229,6 +233,16 @@ def parse_int(v: object) -> int | Bad | None:
     return int(f)
 
 
+def trimmed(values: pd.Series) -> pd.Series:
+    """Text with surrounding spaces removed, in one Arrow pass."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pc.utf8_trim_whitespace(pa.array(values.to_numpy(dtype=object), type=pa.string()))
+    return pd.Series(arr.to_numpy(zero_copy_only=False), index=values.index, dtype=object,
+                     name=values.name)
+
+
 def parse_column(values: pd.Series, column: Column, value_set: ValueSet | None,
                  tz: dt.tzinfo | None = None) -> tuple[pd.Series, dict[int, Bad]]:
     """Type one column; returns the typed values and the Bad cells by index label."""
@@ -240,7 +254,7 @@ def parse_column(values: pd.Series, column: Column, value_set: ValueSet | None,
         fn = parse_int
     else:  # id, text, phone: the text a person sees; leading zeros are kept in text cells
         if pd.api.types.infer_dtype(values, skipna=False) == "string":
-            return values.str.strip().astype(object), {}  # all text: one vectorised pass
+            return trimmed(values), {}  # all text: one vectorised pass
         fn = text_of
     mapped, codes, distinct = map_distinct(values, fn)
     bad_codes = [i for i, r in enumerate(distinct) if isinstance(r, Bad)]

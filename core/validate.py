@@ -58,14 +58,16 @@ def raw_frame(tab: Tab, raw: RawTab) -> pd.DataFrame:
     if grid.empty:
         return pd.DataFrame({c.key: pd.Series([], dtype=object) for c in tab.columns})
     grid.index = np.arange(2, len(grid) + 2)
-    blank = (grid.isna() | grid.eq("")).to_numpy()
-    # A cell of spaces is blank too; only rows with few filled cells can be all spaces, so
-    # only those are looked at cell by cell.
-    filled = (~blank).sum(axis=1)
-    for i in np.flatnonzero((filled > 0) & (filled <= 8)):
-        if all(text_of(v) == "" for v in grid.iloc[i]):
-            blank[i] = True
-    grid = grid[~blank.all(axis=1)]
+    # A row is empty when every cell is blank (or only spaces). Rows with any of the key
+    # columns filled are not; only the others are looked at cell by cell.
+    keys = [cols[c.key] for c in tab.columns if c.required and c.key in cols]
+    key_cells = grid[keys]
+    maybe = (key_cells.isna() | key_cells.map(lambda v: isinstance(v, str) and not v.strip())
+             ).all(axis=1).to_numpy()
+    empty = np.zeros(len(grid), dtype=bool)
+    for i in np.flatnonzero(maybe):
+        empty[i] = all(text_of(v) == "" for v in grid.iloc[i])
+    grid = grid[~empty]
     out = {c.key: grid[cols[c.key]] if c.key in cols else pd.Series(None, index=grid.index,
                                                                     dtype=object)
            for c in tab.columns}
