@@ -215,3 +215,44 @@ def test_a_crash_in_the_fast_append_leaves_the_old_file_intact(demo_path, tmp_pa
         WorkbookStore(path, schema).append("complaints", [{"id": "X", "subject": "s"}])
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.xlsx"]
+
+
+def test_an_update_rewrites_only_the_row_without_loading_the_workbook(demo_path, tmp_path,
+                                                                       schema, monkeypatch):
+    import shutil
+
+    from openpyxl.styles import Font
+
+    path = tmp_path / "r.xlsx"
+    shutil.copy(demo_path, path)
+    wb = openpyxl.load_workbook(path)  # a human formats a cell in Excel
+    ws = wb["投诉登记"]
+    cols = schema.tab("complaints").match_headers([c.value for c in ws[1]])
+    target = 7
+    ws.cell(row=target, column=cols["handler"] + 1).font = Font(bold=True)
+    wb.save(path)
+    store = WorkbookStore(path, schema)
+    before = store.read().tabs["complaints"].rows
+    cid, version = before[target - 2][cols["id"]], int(before[target - 2][cols["version"]])
+    monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("loaded"))
+    when = dt.datetime(2026, 11, 24, 9, 30)
+    plan = store.update(cid, {"handler": "=赵六", "last_followup_at": when, "notes": ""},
+                        seen={"version": version, "handler": before[target - 2][cols["handler"]]},
+                        user="clerk", now=NOW)
+    monkeypatch.undo()
+    assert plan.row == target
+    after = store.read()
+    rows = after.tabs["complaints"].rows
+    changed = {i for i, (a, b) in enumerate(zip(before, rows, strict=True)) if a != b}
+    assert changed == {target - 2}  # no other row touched
+    new = rows[target - 2]
+    assert new[cols["handler"]] == "=赵六" and new[cols["last_followup_at"]] == when
+    assert new[cols["version"]] == version + 1 and new[cols["updated_by"]] == "clerk"
+    untouched = [k for k in cols if k not in ("handler", "last_followup_at", "notes", "version",
+                                               "updated_at", "updated_by")]
+    assert [new[cols[k]] for k in untouched] == [before[target - 2][cols[k]] for k in untouched]
+    cell = openpyxl.load_workbook(path)["投诉登记"].cell(row=target, column=cols["handler"] + 1)
+    assert cell.value == "=赵六" and cell.data_type == "s" and cell.font.bold  # style kept
+    assert [r[1:4] for r in after.tabs["audit"].rows[-2:]] == [
+        ["clerk", cid, "handler"], ["clerk", cid, "last_followup_at"]]  # a line per field
+    assert build_register(after, schema, now=NOW).problems == []

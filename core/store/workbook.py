@@ -217,14 +217,7 @@ class WorkbookStore(Store):
         try:
             if not xlsx_append.append_rows(self.path, appends, tmp):
                 return False
-            with open(tmp, "rb") as f:
-                os.fsync(f.fileno())
-            try:
-                os.replace(tmp, self.path)
-            except PermissionError as exc:
-                raise LockedError(f"{self.path.name} cannot be replaced ({exc.strerror}); it is "
-                                  f"probably open in Excel or WPS. Close it and try again. "
-                                  f"Nothing was written.") from exc
+            self._replace_with(tmp)
             return True
         except (zipfile.BadZipFile, KeyError, ValueError):
             return False  # not a layout the fast path knows: openpyxl will do it
@@ -241,8 +234,52 @@ class WorkbookStore(Store):
             if audit and self.schema.find_tab(wb.sheetnames, "audit"):
                 self._append_to(wb, "audit", audit)
 
+    def _replace_with(self, tmp: str) -> None:
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        try:
+            os.replace(tmp, self.path)
+        except PermissionError as exc:
+            raise LockedError(f"{self.path.name} cannot be replaced ({exc.strerror}); it is "
+                              f"probably open in Excel or WPS. Close it and try again. "
+                              f"Nothing was written.") from exc
+
+    def _fast_update(self, complaint_id, changes, *, seen, user, now) -> UpdatePlan | None:
+        """Locate the row with calamine and rewrite only its changed cells in the sheet XML."""
+        from core.store import xlsx_append
+
+        tab = self.schema.tab("complaints")
+        book = self.read()
+        raw = book.tabs.get("complaints")
+        if raw is None:
+            return None
+        plan = plan_update(tab, raw, complaint_id, changes, seen=seen, user=user, now=now,
+                           stamp=now)
+        cells = {c.col + 1: c.value for c in plan.cells}
+        audit_title = self.schema.find_tab(book.titles, "audit")
+        audit_tab = self.schema.tab("audit")
+        appends = ([(audit_title, lambda header: [record_row(audit_tab, header, r)
+                                                  for r in plan.audit])]
+                   if plan.audit and audit_title else [])
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        os.close(fd)
+        try:
+            if not xlsx_append.update_cells(self.path, raw.title, plan.row, cells, appends, tmp):
+                return None
+            self._replace_with(tmp)
+            return plan
+        except (zipfile.BadZipFile, KeyError, ValueError):
+            return None
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+
     def update(self, complaint_id, changes, *, seen, user, now) -> UpdatePlan:
         tab = self.schema.tab("complaints")
+        with self._guard():
+            plan = self._fast_update(complaint_id, changes, seen=seen, user=user, now=now)
+            if plan is not None:
+                return plan
         with self._transaction() as wb:
             ws = self._sheet(wb, "complaints")
             raw = RawTab(ws.title, self._header(ws),

@@ -165,3 +165,80 @@ def append_rows(path, appends: list[tuple[str, list[list[object]] | object]],
                 else:
                     out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
     return True
+
+
+_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
+
+
+def _col_index(letters: str) -> int:
+    from openpyxl.utils import column_index_from_string
+
+    return column_index_from_string(letters)
+
+
+def _patch_row(xml: bytes, row: int, cells: dict[int, object], date_style: int) -> bytes | None:
+    """The sheet XML with the given cells (1-based column → value) of one row replaced."""
+    n = str(row).encode()
+    m = re.search(rb'<row\b([^>]*?)\br="' + n + rb'"([^>]*?)(/?)>', xml)
+    if not m:
+        return None
+    if m[3] == b"/":  # an empty row written as <row .../>
+        body, end = b"", m.end()
+    else:
+        close = xml.index(b"</row>", m.end())
+        body, end = xml[m.end():close], close + len(b"</row>")
+    current = {_col_index(cm[1].decode()): cm[0] for cm in _CELL.finditer(body)}
+    for col, value in cells.items():
+        ref = f"{get_column_letter(col)}{row}"
+        style = re.search(rb' s="(\d+)"', current.get(col, b""))
+        if value in (None, ""):
+            current.pop(col, None)
+            continue
+        new = _cell(ref, value, date_style)
+        if style and not isinstance(value, dt.datetime):  # keep the cell's own formatting
+            new = new.replace(f'<c r="{ref}"', f'<c r="{ref}" s="{style[1].decode()}"', 1)
+        current[col] = new.encode("utf-8")
+    # `spans` is only a hint of the row's first and last columns; drop it, cells may widen.
+    attrs = re.sub(rb'\s*spans="[^"]*"', b"", m[1] + b'r="' + n + b'"' + m[2])
+    row_xml = b"<row" + attrs + b">" + b"".join(current[c] for c in sorted(current)) + b"</row>"
+    return xml[:m.start()] + row_xml + xml[end:]
+
+
+def update_cells(path, title: str, row: int, cells: dict[int, object],
+                 appends: list[tuple[str, object]], tmp_path) -> bool | None:
+    """Write `path` with one row's cells replaced (and rows appended) to `tmp_path`.
+
+    Returns None when this workbook needs the openpyxl path.
+    """
+    with zipfile.ZipFile(path) as z:
+        parts = sheet_paths(z)
+        date_style = _date_style(z.read("xl/styles.xml"))
+        part = parts.get(title)
+        if part is None or date_style is None:
+            return None
+        xml = z.read(part)
+        if b"<tableParts" in xml or b' t="shared"' in xml:
+            return None
+        patched = _patch_row(xml, row, cells, date_style)
+        if patched is None:
+            return None
+    import os
+    import tempfile
+
+    # Patch the row into a copy, then let append_rows add the audit lines and copy the rest.
+    fd, mid = tempfile.mkstemp(suffix=".xlsx", dir=os.path.dirname(str(tmp_path)) or None)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(path) as z, zipfile.ZipFile(mid, "w") as out:
+            for info in z.infolist():
+                if info.filename == part:
+                    out.writestr(info, patched, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+                else:
+                    out.writestr(info, z.read(info.filename))
+        if appends:
+            return append_rows(mid, appends, tmp_path)
+        os.replace(mid, tmp_path)
+        return True
+    finally:
+        if os.path.exists(mid):
+            os.unlink(mid)
