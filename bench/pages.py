@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")  # AppTest's bare-mode notices
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
@@ -47,8 +49,6 @@ def render(path: Path, page: str) -> tuple[float, float]:
 
 
 def main() -> None:
-    import logging
-    logging.getLogger("streamlit").setLevel(logging.ERROR)  # bare-mode notices of AppTest
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, nargs="+", default=[100, 10_000])
     args = ap.parse_args()
