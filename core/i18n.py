@@ -21,6 +21,8 @@ def _load(name: str) -> dict:
         raise SchemaError(f"{path}: cannot be read as YAML ({exc})") from exc
     for section, entries in (data or {}).items():
         for key, text in (entries or {}).items():
+            if not isinstance(key, str):  # YAML 1.1 reads bare yes/no/on/off as booleans
+                raise SchemaError(f"{path}: {section}.{key!r} must be quoted to be a text key")
             if not isinstance(text, dict) or set(LANGS) - text.keys():
                 raise SchemaError(f"{path}: {section}.{key} needs both 'zh' and 'en'")
     return data

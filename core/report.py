@@ -65,21 +65,10 @@ def write_xlsx(reg: Register, sections: list[Section], path: Path, lang: str) ->
     return write_tables(path, tables)
 
 
-def _cell(v, percent: bool = False) -> str:
-    if v is None or v != v:
-        return ""
-    if isinstance(v, float):
-        return f"{v:.0%}" if percent else f"{v:g}"
-    return str(neutralise(v) if isinstance(v, str) else v)
-
-
 def _rows(s: Section):
-    """The shown rows of a section's table as text, rates as percentages."""
-    cols = s.extra.get("percent_columns", set())
-    pct_rows = s.extra.get("percent_rows", set())
-    for row in s.table.head(MAX_ROWS).itertuples(index=False):
-        pct_row = bool(pct_rows) and row[0] in pct_rows
-        yield [_cell(v, pct_row or c in cols) for c, v in zip(s.table.columns, row, strict=True)]
+    """The shown rows of a section's table as text; formula-looking text neutralised."""
+    for row in s.display(MAX_ROWS).itertuples(index=False):
+        yield [neutralise(v) for v in row]
 
 
 def render_html(reg: Register, sections: list[Section], period: str, lang: str) -> str:

@@ -30,6 +30,26 @@ class Section:
     chart: alt.Chart | None = None
     extra: dict = field(default_factory=dict)
 
+    def display(self, limit: int | None = None) -> pd.DataFrame:
+        """The table as people read it: rates as percentages, blanks as blanks."""
+        cols = self.extra.get("percent_columns", set())
+        pct_rows = self.extra.get("percent_rows", set())
+        shown = self.table.head(limit) if limit else self.table
+        out = shown.astype(object).copy()
+        for i, row in enumerate(shown.itertuples(index=False)):
+            pct_row = bool(pct_rows) and row[0] in pct_rows
+            for j, (c, v) in enumerate(zip(shown.columns, row, strict=True)):
+                out.iat[i, j] = _shown(v, pct_row or c in cols)
+        return out
+
+
+def _shown(v, percent: bool) -> str:
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return ""
+    if isinstance(v, float):
+        return f"{v:.0%}" if percent else f"{v:g}"
+    return str(v)
+
 
 def _fmt(v, rate: bool = False) -> str:
     if v is None:

@@ -39,7 +39,7 @@ if reg is not None:
         st.write(f"**{pick}** — {r['subject']}")
         for item in checklist(reg, row):
             cols = ", ".join(reg.tab.column(c).header(lang()) for c in item.record)
-            mark = "✅" if item.ok else "❌"
+            mark = ":green[:material/check_circle:]" if item.ok else ":red[:material/cancel:]"
             hint = "" if item.ok else f" — {t('to_record', cols=cols)}"
             st.write(f"{mark} {t('close_' + item.key)}{hint}")
         stamp = now().replace(tzinfo=None)

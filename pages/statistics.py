@@ -35,6 +35,6 @@ if reg is not None:
         if s.chart is not None:
             st.altair_chart(s.chart, width="stretch")
         if not s.table.empty:
-            st.dataframe(s.table, hide_index=True, width="stretch")
+            st.dataframe(s.display(), hide_index=True, width="stretch")
             st.download_button(t("download_csv"), safe_csv(s.table), f"{period}-{s.key}.csv",
                                "text/csv", key=f"csv_{s.key}")

@@ -180,7 +180,8 @@ def closable_book(tmp_path, **over):
 def test_the_close_button_stays_disabled_until_the_checklist_holds(tmp_path):
     at = app_on(closable_book(tmp_path, Archived=""), "en", "closure")
     assert at.button(key="close_go").disabled
-    assert any("❌ Materials archived — Record: Archived" in m.value for m in at.markdown)
+    assert any(m.value == ":red[:material/cancel:] Materials archived — Record: Archived"
+               for m in at.markdown)
     at = app_on(closable_book(tmp_path), "en", "closure")
     assert not at.button(key="close_go").disabled
     at.button(key="close_go").click().run()
