@@ -199,3 +199,15 @@ def test_adding_working_days_is_monotonic(a, b, n):
     lo, hi = sorted([a, b])
     f = lambda d, k: CAL.add_working_days(np.array([np.datetime64(d)]), np.array([k]))[0]  # noqa: E731
     assert f(lo, n) <= f(hi, n) and f(lo, n) <= f(lo, n + 1)
+
+
+def test_a_bad_holidays_row_is_a_warning_and_the_rest_still_counts():
+    # R-CAL: the Holidays tab's bad rows are reported with their row number, never guessed.
+    reg = register_of([{"received_at": "2026-11-24 09:00", "assigned_at": "2026-11-24 10:00"}],
+                      holidays=[("2026-11-25", "holiday"), ("25/11/2026", "holiday"),
+                                ("2026-11-26", "maybe")])
+    assert clock(reg, "dept_reply")[0] == "2026-11-30 23:59:59"
+    assert [w.message("en") for w in reg.warnings] == [
+        "Holidays tab, row 3: '25/11/2026' could be day/month or month/day; write it as "
+        "2026-11-03.",
+        "Holidays tab, row 4: 'maybe' is not one of: 假日 holiday / 工作日 workday."]
