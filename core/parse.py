@@ -142,9 +142,11 @@ def _datetime_column(values: pd.Series, date_only: bool, tz: dt.tzinfo | None
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     bad: dict[int, Bad] = {}
     cells = values.to_numpy(dtype=object)
+    # One pass over the cells: 2 a native date-time, 1 text, 0 anything else.
     native_types = (dt.datetime, pd.Timestamp)
-    native = pd.Series(np.fromiter((type(v) in native_types for v in cells), bool, len(cells)),
-                       index=values.index)
+    kind = np.fromiter((2 if type(v) in native_types else 1 if type(v) is str else 0
+                        for v in cells), np.int8, len(cells))
+    native = pd.Series(kind == 2, index=values.index)
     if native.any():
         conv = pd.to_datetime(values[native], errors="coerce")
         if getattr(conv.dt, "tz", None) is None:
@@ -158,8 +160,7 @@ def _datetime_column(values: pd.Series, date_only: bool, tz: dt.tzinfo | None
             native &= ok.reindex(values.index, fill_value=False)
         else:
             native[:] = False
-    strings = pd.Series(np.fromiter((type(v) is str for v in cells), bool, len(cells)),
-                        index=values.index)
+    strings = pd.Series(kind == 1, index=values.index)
     if strings.any():
         s = values[strings].str.strip()
         s = s[s.ne("")]  # blank cells are simply empty: no format to try
