@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.register import Register, build_register
-from core.store.base import RawBook, RawTab, Store, audit_lines
+from core.deadlines import compute_clocks
+from core.register import Register
+from core.store.base import RawTab, Store, audit_lines
 from core.validate import Problem, validate
 
 #: what a clerk fills at intake (issue: intake form); R-INTAKE names the required ones
@@ -104,10 +105,13 @@ def register_complaint(store: Store, reg: Register, values: dict[str, object], *
     record.update(id=cid, version=1, updated_at=now, updated_by=user)
     store.append("complaints", [record],
                  audit=audit_lines(now, user, cid, {"created": ("", str(values.get("subject")))}))
-    one = build_register(RawBook({"complaints": RawTab("Complaints", list(record),
-                                                       [list(record.values())])}),
-                         reg.schema, policy_name=reg.policy.name, now=now)
-    clocks = {cid_: c["due"].iloc[0] for cid_, c in one.clocks.items() if c["due"].notna().iloc[0]}
+    # The register's own policy and calendar (Settings and Holidays tabs included), so the
+    # due times the clerk is shown are the ones `check` will report.
+    row, _ = validate(reg.tab, RawTab("Complaints", list(record), [list(record.values())]),
+                      reg.schema, reg.policy.categories, reg.policy.tz)
+    clocks = {k: c["due"].iloc[0] for k, c in compute_clocks(row, reg.policy, reg.calendar,
+                                                              now).items()
+              if c["due"].notna().iloc[0]}
     return Saved(cid, [], clocks)
 
 

@@ -211,3 +211,23 @@ def test_a_bad_holidays_row_is_a_warning_and_the_rest_still_counts():
         "Holidays tab, row 3: '25/11/2026' could be day/month or month/day; write it as "
         "2026-11-03.",
         "Holidays tab, row 4: 'maybe' is not one of: 假日 holiday / 工作日 workday."]
+
+
+def test_the_due_times_shown_at_intake_follow_the_holidays_and_settings_tabs(tmp_path, schema):
+    # R-CAL and the Settings tab: what the clerk is told must be what `check` will say.
+    from core.intake import register_complaint
+    from core.register import build_register
+    from core.store.workbook import WorkbookStore
+
+    store = WorkbookStore(tmp_path / "r.xlsx", schema)
+    store.init("en")
+    store.append("holidays", [{"date": dt.datetime(2026, 11, 25), "type": "holiday"}])
+    store.append("settings", [{"key": "clock.first_reply.length", "value": "2"}])
+    now = dt.datetime(2026, 11, 24, 9, 0)
+    reg = build_register(store.read(), schema, now=now)
+    saved = register_complaint(store, reg, {
+        "subject": "Lift", "complainant": "Li", "contact": "1", "respondent": "Eng",
+        "description": "d", "request": "r", "channel": "phone"}, user="u", now=now)
+    assert saved.clocks["first_reply"] == dt.datetime(2026, 11, 27, 23, 59, 59)  # 26, 27
+    after = build_register(store.read(), schema, now=now)
+    assert after.clocks["first_reply"]["due"].iloc[-1] == saved.clocks["first_reply"]
