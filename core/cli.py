@@ -87,10 +87,10 @@ def cmd_check(args) -> int:
 
 
 def cmd_score(args) -> int:
-    from core.scoring import score_result, score_table
+    from core.scoring import department_scores, score_table
 
     reg = _load(args)
-    result = score_result(reg, args.period)
+    result = department_scores(reg, args.period)
     if args.format == "json":
         print(json.dumps(result, ensure_ascii=False, indent=1))
     else:

@@ -69,15 +69,13 @@ class Register:
         return pd.Timestamp(t).to_pydatetime().replace(tzinfo=self.policy.tz)
 
 
-def _settings(book: RawBook, schema: Schema) -> tuple[dict[str, str], list[Notice]]:
+def _settings(book: RawBook, schema: Schema) -> dict[str, str]:
     raw = book.tabs.get("settings")
     if raw is None or not raw.header:
-        return {}, []
-    tab = schema.tab("settings")
-    frame = raw_frame(tab, raw)
-    out = {text_of(k): text_of(v) for k, v in zip(frame["key"], frame["value"], strict=True)
-           if text_of(k)}
-    return out, []
+        return {}
+    frame = raw_frame(schema.tab("settings"), raw)
+    return {text_of(k): text_of(v) for k, v in zip(frame["key"], frame["value"], strict=True)
+            if text_of(k)}
 
 
 def _holidays(book: RawBook, schema: Schema, tz) -> tuple[dict[dt.date, bool], list[Notice]]:
@@ -109,7 +107,8 @@ def build_register(book: RawBook, schema: Schema, *, policy_name: str | None = N
         have = ", ".join(book.titles) or "none"
         raise RegisterError(f"The register has no {tab.en} ({tab.zh}) tab (tabs found: {have}); "
                             f"run `python -m core init` to create it.")
-    settings, notices = _settings(book, schema)
+    settings = _settings(book, schema)
+    notices: list[Notice] = []
     name = policy_name or settings.get("policy") or DEFAULT_POLICY
     policy, refused = load_policy(name, schema, settings)
     for key, value, reason, default in refused:

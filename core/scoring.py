@@ -96,8 +96,6 @@ def department_scores(reg: Register, period_text: str) -> dict:
             "individuals": individuals}
 
 
-score_result = department_scores
-
 
 def score_table(result: dict, lang: str = "en") -> str:
     zh = lang == "zh"

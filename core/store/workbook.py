@@ -83,21 +83,34 @@ class WorkbookLock:
             self.path.unlink()
 
 
-def atomic_save(wb: openpyxl.Workbook, path: Path) -> None:
-    """Save beside the target, then replace it: a crash mid-write leaves the old file whole."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+def replace_atomically(tmp: str | os.PathLike, path: Path) -> None:
+    """Make the finished temporary file the workbook in one step (after syncing it)."""
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
     try:
-        wb.save(tmp)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
         os.replace(tmp, path)
     except PermissionError as exc:
         raise LockedError(f"{path.name} cannot be replaced ({exc.strerror}); it is probably open "
                           f"in Excel or WPS. Close it and try again. Nothing was written.") from exc
+
+
+@contextlib.contextmanager
+def temporary_beside(path: Path) -> Iterator[str]:
+    """A temporary file in the workbook's folder, removed afterwards unless it replaced it."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield tmp
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+def atomic_save(wb: openpyxl.Workbook, path: Path) -> None:
+    """Save beside the target, then replace it: a crash mid-write leaves the old file whole."""
+    with temporary_beside(path) as tmp:
+        wb.save(tmp)
+        replace_atomically(tmp, path)
 
 
 def _put(cell, value: object) -> None:
@@ -195,84 +208,52 @@ class WorkbookStore(Store):
                 if v is not None:
                     _put(ws.cell(row=last + n, column=c), v)
 
-    def _fast_append(self, tab_key, records, audit) -> bool:
-        """Add the rows to the sheet XML directly (see xlsx_append); False: use openpyxl."""
+    def _fast_write(self, appends: list[tuple[str, list[dict]]],
+                    patch: tuple[str, int, dict[int, object]] | None = None) -> bool:
+        """Write through xlsx_append (appends by tab key); False: this needs openpyxl."""
         from core.store import xlsx_append
 
         with zipfile.ZipFile(self.path) as z:
             titles = list(xlsx_append.sheet_paths(z))
-        jobs = [(tab_key, records)] + ([("audit", audit)] if audit else [])
-        appends = []
-        for key, recs in jobs:
+        jobs = []
+        for key, recs in appends:
             title = self.schema.find_tab(titles, key)
             if title is None:
-                if key == "audit":
+                if key == "audit":  # a register without an Audit tab simply has no log
                     continue
                 return False
             tab = self.schema.tab(key)
-            appends.append((title, lambda header, tab=tab, recs=recs: [
+            jobs.append((title, lambda header, tab=tab, recs=recs: [
                 record_row(tab, header, r) for r in recs]))
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        os.close(fd)
-        try:
-            if not xlsx_append.append_rows(self.path, appends, tmp):
-                return False
-            self._replace_with(tmp)
-            return True
-        except (zipfile.BadZipFile, KeyError, ValueError):
-            return False  # not a layout the fast path knows: openpyxl will do it
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+        with temporary_beside(self.path) as tmp:
+            try:
+                if not xlsx_append.rewrite(self.path, tmp, appends=jobs, patch=patch):
+                    return False
+            except (zipfile.BadZipFile, KeyError, ValueError):
+                return False  # not a layout the fast path knows: openpyxl will do it
+            replace_atomically(tmp, self.path)
+        return True
 
     def append(self, tab_key, records, *, audit=()) -> None:
         with self._guard():
-            if self._fast_append(tab_key, records, list(audit)):
+            if self._fast_write([(tab_key, records), ("audit", list(audit))] if audit
+                                else [(tab_key, records)]):
                 return
         with self._transaction() as wb:
             self._append_to(wb, tab_key, records)
             if audit and self.schema.find_tab(wb.sheetnames, "audit"):
                 self._append_to(wb, "audit", audit)
 
-    def _replace_with(self, tmp: str) -> None:
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        try:
-            os.replace(tmp, self.path)
-        except PermissionError as exc:
-            raise LockedError(f"{self.path.name} cannot be replaced ({exc.strerror}); it is "
-                              f"probably open in Excel or WPS. Close it and try again. "
-                              f"Nothing was written.") from exc
-
     def _fast_update(self, complaint_id, changes, *, seen, user, now) -> UpdatePlan | None:
         """Locate the row with calamine and rewrite only its changed cells in the sheet XML."""
-        from core.store import xlsx_append
-
-        tab = self.schema.tab("complaints")
-        book = self.read()
-        raw = book.tabs.get("complaints")
+        raw = self.read().tabs.get("complaints")
         if raw is None:
             return None
-        plan = plan_update(tab, raw, complaint_id, changes, seen=seen, user=user, now=now,
-                           stamp=now)
+        plan = plan_update(self.schema.tab("complaints"), raw, complaint_id, changes,
+                           seen=seen, user=user, now=now, stamp=now)
         cells = {c.col + 1: c.value for c in plan.cells}
-        audit_title = self.schema.find_tab(book.titles, "audit")
-        audit_tab = self.schema.tab("audit")
-        appends = ([(audit_title, lambda header: [record_row(audit_tab, header, r)
-                                                  for r in plan.audit])]
-                   if plan.audit and audit_title else [])
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        os.close(fd)
-        try:
-            if not xlsx_append.update_cells(self.path, raw.title, plan.row, cells, appends, tmp):
-                return None
-            self._replace_with(tmp)
-            return plan
-        except (zipfile.BadZipFile, KeyError, ValueError):
-            return None
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+        audit = [("audit", plan.audit)] if plan.audit else []
+        return plan if self._fast_write(audit, patch=(raw.title, plan.row, cells)) else None
 
     def update(self, complaint_id, changes, *, seen, user, now) -> UpdatePlan:
         tab = self.schema.tab("complaints")

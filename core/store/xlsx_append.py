@@ -1,6 +1,6 @@
-"""Appending rows to an .xlsx without loading it: new <row> elements go into the sheet's XML
-inside the zip; every other part is copied. A clerk's save then costs a fraction of a
-second at 10k rows instead of a full openpyxl load and save.
+"""Writing rows of an .xlsx without loading it: new <row> elements, or one row's changed
+cells, go into the sheet's XML inside the zip; every other part is copied. A clerk's save
+then costs a fraction of a second at 10k rows instead of a full openpyxl load and save.
 
 It handles the workbooks this product and Excel write; anything it does not recognise
 (an Excel table over the sheet, no date style to reuse) makes it return None, and the
@@ -111,60 +111,31 @@ def _cell(ref: str, value: object, date_style: int) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
 
-def append_rows(path, appends: list[tuple[str, list[list[object]] | object]],
-                tmp_path) -> bool | None:
-    """Write `path` plus the rows of each (sheet title, rows or row-builder) to `tmp_path`.
-
-    A row-builder is called with the sheet's header row and returns the rows. Returns None
-    (and writes nothing usable) when this workbook needs the openpyxl path.
-    """
-    with zipfile.ZipFile(path) as z:
-        parts = sheet_paths(z)
-        styles = z.read("xl/styles.xml")
-        date_style = _date_style(styles)
-        changed: dict[str, bytes] = {}
-        for title, rows in appends:
-            part = parts.get(title)
-            if part is None or date_style is None:
-                return None
-            xml = changed.get(part) or z.read(part)
-            if b"<tableParts" in xml or b"<sheetData" not in xml:
-                return None
-            if callable(rows):
-                rows = rows(header_of(z, xml))
-            last = max((int(n) for n in _ROW.findall(xml[-200_000:] if len(xml) > 200_000
-                                                    else xml)), default=0)
-            if last == 0 and _ROW.search(xml):
-                last = max(int(n) for n in _ROW.findall(xml))
-            new = []
-            width = 0
-            for i, row in enumerate(rows, start=last + 1):
-                cells = [_cell(f"{get_column_letter(c)}{i}", v, date_style)
-                         for c, v in enumerate(row, start=1) if v not in (None, "")]
-                width = max(width, len(row))
-                new.append(f'<row r="{i}">{"".join(cells)}</row>')
-            block = "".join(new).encode("utf-8")
-            if b"<sheetData/>" in xml:
-                xml = xml.replace(b"<sheetData/>", b"<sheetData>" + block + b"</sheetData>", 1)
-            else:
-                at = xml.rindex(b"</sheetData>")
-                xml = xml[:at] + block + xml[at:]
-            end = last + len(rows)
-            dim = re.search(rb'<dimension ref="([A-Z]+\d+)(?::([A-Z]+)(\d+))?"\s*/>', xml)
-            if dim:
-                col = dim[2].decode() if dim[2] else "A"
-                col = max(col, get_column_letter(max(width, 1)), key=lambda c: (len(c), c))
-                xml = xml[:dim.start()] + f'<dimension ref="{dim[1].decode()}:{col}{end}"/>'.encode() \
-                    + xml[dim.end():]
-            changed[part] = xml
-        with zipfile.ZipFile(tmp_path, "w") as out:
-            for info in z.infolist():
-                data = changed.get(info.filename)
-                if data is None:
-                    out.writestr(info, z.read(info.filename))
-                else:
-                    out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
-    return True
+def _append_xml(xml: bytes, rows: list[list[object]], date_style: int) -> bytes:
+    """The sheet XML with `rows` added under its last row."""
+    tail = xml[-200_000:] if len(xml) > 200_000 else xml
+    last = max((int(n) for n in _ROW.findall(tail)), default=0)
+    if last == 0 and _ROW.search(xml):
+        last = max(int(n) for n in _ROW.findall(xml))
+    new, width = [], 0
+    for i, row in enumerate(rows, start=last + 1):
+        cells = [_cell(f"{get_column_letter(c)}{i}", v, date_style)
+                 for c, v in enumerate(row, start=1) if v not in (None, "")]
+        width = max(width, len(row))
+        new.append(f'<row r="{i}">{"".join(cells)}</row>')
+    block = "".join(new).encode("utf-8")
+    if b"<sheetData/>" in xml:
+        xml = xml.replace(b"<sheetData/>", b"<sheetData>" + block + b"</sheetData>", 1)
+    else:
+        at = xml.rindex(b"</sheetData>")
+        xml = xml[:at] + block + xml[at:]
+    dim = re.search(rb'<dimension ref="([A-Z]+\d+)(?::([A-Z]+)(\d+))?"\s*/>', xml)
+    if dim:
+        col = dim[2].decode() if dim[2] else "A"
+        col = max(col, get_column_letter(max(width, 1)), key=lambda c: (len(c), c))
+        ref = f'<dimension ref="{dim[1].decode()}:{col}{last + len(rows)}"/>'.encode()
+        xml = xml[:dim.start()] + ref + xml[dim.end():]
+    return xml
 
 
 _CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
@@ -204,41 +175,52 @@ def _patch_row(xml: bytes, row: int, cells: dict[int, object], date_style: int) 
     return xml[:m.start()] + row_xml + xml[end:]
 
 
-def update_cells(path, title: str, row: int, cells: dict[int, object],
-                 appends: list[tuple[str, object]], tmp_path) -> bool | None:
-    """Write `path` with one row's cells replaced (and rows appended) to `tmp_path`.
+def rewrite(path, tmp_path, *, appends: list[tuple[str, object]] = (),
+            patch: tuple[str, int, dict[int, object]] | None = None) -> bool | None:
+    """Write `path` to `tmp_path` with one row's cells replaced and/or rows appended.
 
-    Returns None when this workbook needs the openpyxl path.
+    `patch` is (sheet title, row number, {1-based column: value}); `appends` holds
+    (sheet title, row-builder) pairs, a row-builder being called with the sheet's header
+    row. The zip is copied once. Returns None (writing nothing usable) when this workbook
+    needs the openpyxl path.
     """
     with zipfile.ZipFile(path) as z:
         parts = sheet_paths(z)
         date_style = _date_style(z.read("xl/styles.xml"))
-        part = parts.get(title)
-        if part is None or date_style is None:
+        if date_style is None:
             return None
-        xml = z.read(part)
-        if b"<tableParts" in xml or b' t="shared"' in xml:
-            return None
-        patched = _patch_row(xml, row, cells, date_style)
-        if patched is None:
-            return None
-    import os
-    import tempfile
+        changed: dict[str, bytes] = {}
 
-    # Patch the row into a copy, then let append_rows add the audit lines and copy the rest.
-    fd, mid = tempfile.mkstemp(suffix=".xlsx", dir=os.path.dirname(str(tmp_path)) or None)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(path) as z, zipfile.ZipFile(mid, "w") as out:
+        def sheet(title: str) -> tuple[str, bytes] | None:
+            part = parts.get(title)
+            if part is None:
+                return None
+            xml = changed.get(part) or z.read(part)
+            if b"<tableParts" in xml or b"<sheetData" not in xml:
+                return None
+            return part, xml
+
+        if patch:
+            title, row, cells = patch
+            found = sheet(title)
+            # Overwriting a shared formula's master cell would break the cells that use it.
+            if found is None or b' t="shared"' in found[1]:
+                return None
+            patched = _patch_row(found[1], row, cells, date_style)
+            if not patched:
+                return None
+            changed[found[0]] = patched
+        for title, build in appends:
+            found = sheet(title)
+            if found is None:
+                return None
+            part, xml = found
+            changed[part] = _append_xml(xml, build(header_of(z, xml)), date_style)
+        with zipfile.ZipFile(tmp_path, "w") as out:
             for info in z.infolist():
-                if info.filename == part:
-                    out.writestr(info, patched, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
-                else:
+                data = changed.get(info.filename)
+                if data is None:
                     out.writestr(info, z.read(info.filename))
-        if appends:
-            return append_rows(mid, appends, tmp_path)
-        os.replace(mid, tmp_path)
-        return True
-    finally:
-        if os.path.exists(mid):
-            os.unlink(mid)
+                else:
+                    out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+    return True
