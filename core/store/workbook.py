@@ -138,6 +138,10 @@ class WorkbookStore(Store):
     # --- reading -------------------------------------------------------------------------
 
     def read(self) -> RawBook:
+        return self._read_tabs([t.key for t in self.schema.tabs])
+
+    def _read_tabs(self, keys: list[str]) -> RawBook:
+        """The given tabs only (locating a row need not read the growing Audit log)."""
         if not self.path.exists():
             raise RegisterError(f"There is no workbook at {self.path}; create one with "
                                 f"`python -m core demo {self.path}` or `python -m core init "
@@ -149,13 +153,13 @@ class WorkbookStore(Store):
                                 f"({type(exc).__name__}: {exc}).") from exc
         titles = list(wb.sheet_names)
         tabs: dict[str, RawTab] = {}
-        for tab in self.schema.tabs:
-            title = self.schema.find_tab(titles, tab.key)
+        for key in keys:
+            title = self.schema.find_tab(titles, key)
             if title is None:
                 continue
             cells = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
             header = list(cells[0]) if cells else []
-            tabs[tab.key] = RawTab(title, header, [list(r) for r in cells[1:]])
+            tabs[key] = RawTab(title, header, [list(r) for r in cells[1:]])
         return RawBook(tabs, titles)
 
     # --- writing -------------------------------------------------------------------------
@@ -246,7 +250,7 @@ class WorkbookStore(Store):
 
     def _fast_update(self, complaint_id, changes, *, seen, user, now) -> UpdatePlan | None:
         """Locate the row with calamine and rewrite only its changed cells in the sheet XML."""
-        raw = self.read().tabs.get("complaints")
+        raw = self._read_tabs(["complaints"]).tabs.get("complaints")
         if raw is None:
             return None
         plan = plan_update(self.schema.tab("complaints"), raw, complaint_id, changes,
