@@ -178,6 +178,7 @@ def closable_book(tmp_path, **over):
 
 
 def test_the_close_button_stays_disabled_until_the_checklist_holds(tmp_path):
+    # R-CLOSE: every item that applies must hold before the complaint can close
     at = app_on(closable_book(tmp_path, Archived=""), "en", "closure")
     assert at.button(key="close_go").disabled
     assert any(m.value == ":red[:material/cancel:] Materials archived — Record: Archived"
@@ -192,6 +193,7 @@ def test_the_close_button_stays_disabled_until_the_checklist_holds(tmp_path):
 
 
 def test_an_unsatisfied_callback_offers_reprocessing_a_repeat_or_escalation(tmp_path):
+    # R-REOPEN and R-CLOSE 7: unsatisfied never closes silently; escalation allows closing
     at = app_on(closable_book(tmp_path, Satisfaction="unsatisfied"), "en", "closure")
     assert at.button(key="close_go").disabled
     assert at.warning[0].value.startswith("The callback was unsatisfied")

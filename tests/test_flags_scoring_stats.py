@@ -24,6 +24,7 @@ def test_urgent_and_repeat_flags():
 
 
 def test_possible_repeat_is_a_hint_for_the_same_contact_and_respondent_within_30_days():
+    # R-REPEAT: unlinked rows of the same contact and respondent are flagged as a hint
     base = {"contact": "13800138000", "respondent": "工程部"}
     reg = register_of([{"received_at": "2026-10-01 09:00", **base},
                        {"received_at": "2026-10-20 09:00", **base},
