@@ -24,9 +24,10 @@ def _possible_repeats(table: pd.DataFrame, days: int) -> pd.Series:
 
 
 def _groups(table: pd.DataFrame, threshold: int, days: int) -> pd.Series:
-    """Rows in a window of `days` where more than `threshold` distinct complainants raised
-    the same subject against the same respondent (R-GROUP)."""
-    flagged = np.zeros(len(table), dtype=bool)
+    """Each row's group (R-GROUP), "" for none: rows in a window of `days` where more than
+    `threshold` distinct complainants raised the same subject against the same respondent.
+    Overlapping windows of one matter are one group, so statistics count it once."""
+    group = np.full(len(table), "", dtype=object)
     ok = (table["received_at"].notna() & table["subject"].ne("")).to_numpy()
     key = (fold(table["subject"]) + "\x1f" + fold(table["respondent"])).to_numpy()
     who = (fold(table["complainant"]) + "\x1f" + fold(table["contact"])).to_numpy()
@@ -54,8 +55,14 @@ def _groups(table: pd.DataFrame, threshold: int, days: int) -> pd.Series:
             if len(counts) > threshold:
                 mark[lo] += 1
                 mark[hi + 1] -= 1
-        flagged[pos[np.cumsum(mark[:-1]) > 0]] = True
-    return pd.Series(flagged, index=table.index)
+        inside = np.cumsum(mark[:-1]) > 0
+        # A run of consecutive flagged rows (in time order) is one group.
+        starts = inside & ~np.concatenate(([False], inside[:-1]))
+        run = np.cumsum(starts)
+        for n in np.unique(run[inside]):
+            members = pos[inside & (run == n)]
+            group[members] = f"{table['id'].iat[int(members[0])]}+{len(members)}"
+    return pd.Series(group, index=table.index, dtype=object)
 
 
 def _trends(table: pd.DataFrame, threshold: int) -> pd.Series:
@@ -71,13 +78,15 @@ def _trends(table: pd.DataFrame, threshold: int) -> pd.Series:
 def compute_flags(table: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """One boolean column per flag, aligned with the table."""
     s = policy.settings
+    group = _groups(table, int(s["group_threshold"]), int(s["group_window_days"]))
     return pd.DataFrame({
         "urgent": table["urgent"].eq(True).fillna(False).astype(bool),
         "repeat": table["parent_id"].ne(""),
         "possible_repeat": _possible_repeats(table, int(s["repeat_window_days"]))
         & table["parent_id"].eq(""),
-        "group": _groups(table, int(s["group_threshold"]), int(s["group_window_days"])),
+        "group": group.ne(""),
         "trend": _trends(table, int(s["trend_threshold"])),
+        "group_id": group,
     }, index=table.index)
 
 

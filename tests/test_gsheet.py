@@ -164,9 +164,14 @@ def row_of(fake, cid):
     return next(i for i, r in enumerate(rows, 1) if r and r[0] == cid)
 
 
+def col(fake, header):
+    return fake.tab("投诉登记").rows[0].index(header)
+
+
 def seen_for(fake, cid):
     r = fake.tab("投诉登记").rows[row_of(fake, cid) - 1]
-    return {"version": r[44] if len(r) > 44 else "", "handler": r[24] if len(r) > 24 else ""}
+    v, h = col(fake, "版本"), col(fake, "处理人")
+    return {"version": r[v] if len(r) > v else "", "handler": r[h] if len(r) > h else ""}
 
 
 HUMAN = {
@@ -184,7 +189,7 @@ def test_a_human_edit_between_read_and_write_never_misplaces_the_write(fake, sto
     HUMAN[edit](fake, cid)
     store.update(cid, {"handler": "赵六"}, seen=seen, user="clerk", now=NOW)
     r = fake.tab("投诉登记").rows[row_of(fake, cid) - 1]
-    assert r[24] == "赵六" and r[46] == "clerk"
+    assert r[24] == "赵六" and r[col(fake, "更新人")] == "clerk"
     assert [x[24] for x in fake.tab("投诉登记").rows if len(x) > 24 and x[0] != cid].count("赵六") == 0
 
 

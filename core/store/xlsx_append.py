@@ -10,6 +10,7 @@ caller falls back to openpyxl.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 import zipfile
 from xml.sax.saxutils import escape
@@ -25,9 +26,9 @@ _REL2 = re.compile(rb'<Relationship [^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
 
 
 def _unescape(b: bytes) -> str:
-    s = b.decode("utf-8")
-    return (s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-            .replace("&apos;", "'").replace("&amp;", "&"))
+    """XML text to str: named and numeric character references (openpyxl writes Chinese
+    as &#37096; when lxml is installed)."""
+    return html.unescape(b.decode("utf-8"))
 
 
 def sheet_paths(z: zipfile.ZipFile) -> dict[str, str]:
