@@ -7,25 +7,22 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import getpass
 import json
+import os
 import signal
 import sys
 
-from core import config
+from core import clock, config
+from core.clock import parse_moment
 from core.errors import RegisterError
-from core.parse import parse_datetime
 from core.policy import policy_names
 from core.schema import schema
 
 
 def _now(text: str | None) -> dt.datetime | None:
-    if not text:
-        return None
-    value = parse_datetime(text)
-    if not isinstance(value, dt.datetime):
-        raise RegisterError(f"--now '{text}' is not a date-time; write it as "
-                            f"2026-11-24T10:00:00+08:00.")
-    return value
+    """--now as given: an offset is kept and converted to the register's zone later."""
+    return parse_moment(text) if text else None
 
 
 def _store(args):
@@ -36,12 +33,15 @@ def _store(args):
                       credentials=target.credentials)
 
 
-def _load(args):
+def _register(store, args):
     from core.register import build_register
 
-    store = _store(args)
-    return build_register(store.read(), schema(), policy_name=args.policy, now=_now(args.now),
-                          source=store.label)
+    return build_register(store.read(), schema(), policy_name=getattr(args, "policy", None),
+                          now=_now(getattr(args, "now", None)), source=store.label)
+
+
+def _load(args):
+    return _register(_store(args), args)
 
 
 def cmd_demo(args) -> int:
@@ -108,6 +108,108 @@ def cmd_report(args) -> int:
     return 0
 
 
+def _user(args) -> str:
+    return (args.user or os.environ.get("COMPLAINTS_USER") or getpass.getuser() or "cli").strip()
+
+
+def _assignments(pairs: list[str], tab) -> dict[str, str]:
+    """`--set KEY=VALUE` pairs; KEY is a column key or a header in either language."""
+    out = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise RegisterError(f"--set {pair}: write it as KEY=VALUE, e.g. --set subject=电梯停运.")
+        found = next(iter(tab.match_headers([key.strip()])), None)  # key, 中文 or English
+        if found is None:
+            raise RegisterError(f"--set {key.strip()}: not a column of the register; use a key "
+                                f"such as subject or a header such as 投诉事项 / Subject.")
+        out[found] = value
+    return out
+
+
+def _dump(obj: dict) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=1))
+
+
+def cmd_add(args) -> int:
+    from core.intake import cleaned_notes, register_complaints
+    from core.store.files import read_table
+
+    store = _store(args)
+    reg = _register(store, args)
+    tab = reg.tab
+    if args.from_file and args.set:
+        raise RegisterError("Give either --set fields for one complaint or --from FILE, not "
+                            "both.")
+    if args.from_file:
+        raw = read_table(args.from_file, tab)
+        cols = raw.column_map(tab)
+        unknown = [str(h) for i, h in enumerate(raw.header) if h not in (None, "")
+                   and i not in cols.values()]
+        if unknown:
+            print(f"Note: columns not in the register are ignored: {', '.join(unknown)}",
+                  file=sys.stderr)
+        items = [(raw.sheet_row(i), {k: r[c] for k, c in cols.items() if c < len(r)})
+                 for i, r in enumerate(raw.rows)
+                 if any(v not in (None, "") for v in r)]
+    else:
+        items = [(None, _assignments(args.set, tab))]
+    saved = register_complaints(store, reg, [v for _, v in items], user=_user(args),
+                                now=_now(args.now) or clock.now_in(reg.policy.tz))
+    added, rejected = [], []
+    for (where, _), s in zip(items, saved, strict=True):
+        notes = cleaned_notes(tab, s.cleaned, args.lang)
+        if s.id:
+            added.append({"source_row": where, "id": s.id, "notes": notes,
+                          "due": {k: reg.localize(v).isoformat() for k, v in s.clocks.items()}})
+        else:
+            rejected.append({"source_row": where, "notes": notes, "problems": [
+                {"column": p.column, "message": p.message(tab, args.lang)}
+                for p in s.row_problems]})
+    if args.format == "json":
+        _dump({"added": added, "rejected": rejected,
+               "summary": {"rows": len(items), "added": len(added), "rejected": len(rejected)}})
+    else:
+        for a in added:
+            print(a["id"] if a["source_row"] is None else f"row {a['source_row']}: {a['id']}")
+            for n in a["notes"]:
+                print(f"  {n}")
+        for r in rejected:
+            where = "" if r["source_row"] is None else f"row {r['source_row']}: "
+            for p in r["problems"]:
+                print(f"{where}not added — {p['column']}: {p['message']}", file=sys.stderr)
+    return 1 if rejected else 0
+
+
+def cmd_record(args) -> int:
+    from core.intake import cleaned_notes, record
+
+    store = _store(args)
+    reg = _register(store, args)
+    tab = reg.tab
+    from core.schema import norm
+    rows = reg.table.index[reg.table["id"].map(norm).eq(norm(args.id))]
+    if len(rows) == 0:
+        raise RegisterError(f"Complaint {args.id} is not in the register; nothing was written.")
+    if len(rows) > 1:
+        raise RegisterError(f"Complaint {args.id} is on more than one row ("
+                            f"{', '.join(str(r) for r in rows)}); fix the duplicate in the sheet "
+                            f"first. Nothing was written.")
+    changes = _assignments(args.set, tab)
+    if not changes:
+        raise RegisterError("Nothing to record: give at least one --set KEY=VALUE.")
+    problems, cleaned = record(store, reg, int(rows[0]), changes, user=_user(args),
+                               now=_now(args.now) or clock.now_in(reg.policy.tz))
+    for n in cleaned_notes(tab, cleaned, args.lang):
+        print(n)
+    if problems:
+        for p in problems:
+            print(f"not recorded — {p.column}: {p.message(tab, args.lang)}", file=sys.stderr)
+        return 1
+    print(f"Recorded on {args.id}: {', '.join(changes)}.")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     where = common.add_mutually_exclusive_group()
@@ -153,6 +255,29 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--period", required=True, metavar="2026-10|2026-Q3")
     r.add_argument("--out", required=True, metavar="DIR")
     r.set_defaults(func=cmd_report)
+    who = argparse.ArgumentParser(add_help=False)
+    who.add_argument("--user", metavar="NAME", help="who is writing, for the audit log "
+                     "(default: $COMPLAINTS_USER, else the login name)")
+    who.add_argument("--now", metavar="ISO", help="the time to stamp (default: the register's "
+                     "current time)")
+    a = sub.add_parser("add", parents=[common, who, fmt], help="validate and append "
+                       "complaints, numbering each", description="Validate and append "
+                       "complaints — one from --set fields, or one per row of a .csv/.xlsx/.json "
+                       "file with the register's headers — numbering each when it is written. "
+                       "Rows with problems are reported and not written.")
+    a.add_argument("--set", action="append", metavar="KEY=VALUE", help="a field of the new "
+                   "complaint (key or header, e.g. subject=电梯停运 or 投诉人=王芳); repeat it")
+    a.add_argument("--from", dest="from_file", metavar="FILE", help="one complaint per row of "
+                   "a .csv, .xlsx or .json file")
+    a.set_defaults(func=cmd_add)
+    rc = sub.add_parser("record", parents=[common, who], help="record milestones on one "
+                        "complaint", description="Record milestones on one complaint, with the "
+                        "same validation and version check as the app; a date-time value `now` "
+                        "means the register's current time.")
+    rc.add_argument("id", metavar="ID", help="the complaint number")
+    rc.add_argument("--set", action="append", metavar="KEY=VALUE", help="a field to record, "
+                    "e.g. first_reply_at=now; repeat it")
+    rc.set_defaults(func=cmd_record)
     return p
 
 
@@ -163,4 +288,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except RegisterError as exc:
         print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file or folder the command could not use
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"Error: {exc.strerror or exc}{where}.", file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from core import clock
 from core.policy import DEFAULT_POLICY, load_policy
 from core.schema import Schema
 
@@ -59,8 +60,8 @@ def demo_records(schema: Schema, *, rows: int = 300, seed: int = 1, lang: str = 
                  now: dt.datetime | None = None) -> dict[str, list[dict[str, object]]]:
     """Records for every tab, keyed by tab key; values use the labels of `lang`."""
     rng = random.Random(seed)
-    now = (now or dt.datetime.now()).replace(tzinfo=None, microsecond=0)
     policy, _ = load_policy(DEFAULT_POLICY, schema)
+    now = clock.local(now, policy.tz) if now else clock.now_in(policy.tz)
     vs = schema.value_sets
 
     def lab(set_name: str, key: str) -> str:

@@ -1,17 +1,22 @@
-"""Registering a complaint and recording its milestones: validated by the same code as
-`check`, numbered by R-NUMBER, written through the store with an audit line."""
+"""Registering complaints and recording their milestones — the write-side commands the
+pages and the CLI share: validated by the same code as `check`, numbered by the store at
+the moment of writing (R-NUMBER), stamped with the register's time, audited."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
+from core import clock
 from core.deadlines import compute_clocks
+from core.i18n import message
+from core.parse import parse_datetime
 from core.register import Register
-from core.store.base import RawTab, Store, audit_lines
+from core.schema import norm
+from core.store.base import RawTab, Store
+from core.text import clean
 from core.validate import Problem, validate
 
 #: what a clerk fills at intake (issue: intake form); R-INTAKE names the required ones
@@ -23,8 +28,15 @@ INTAKE_REQUIRED = ("channel", "complainant", "contact", "respondent", "subject",
 MILESTONES = ("accepted", "reject_reason", "accepted_at", "validity", "department", "handler",
               "first_reply_at", "assigned_at", "dept_reply_at", "plan_agreed", "resolved_at",
               "onsite_at", "callback_at", "satisfaction", "last_followup_at", "extended_to",
-              "extension_reason", "extension_agreed", "root_cause", "corrective_action",
-              "reply_written", "archived", "escalated", "closed_at", "notes")
+              "extension_reason", "extension_agreed", "extended_at", "root_cause",
+              "corrective_action", "reply_written", "archived", "escalated", "closed_at", "notes")
+#: columns the app keeps itself; nobody records them by hand
+OWNED = ("id", "version", "updated_at", "updated_by")
+#: a date-time value that means "the register's current time"
+NOW_WORDS = ("now", "现在")
+#: problems of a whole row that a change to other fields can cause
+ROW_RULES = ("reject_without_reason", "handler_is_respondent", "closed_unsatisfied",
+             "before_received", "before_milestone")
 
 
 @dataclass
@@ -32,24 +44,51 @@ class Saved:
     id: str
     row_problems: list[Problem]
     clocks: dict[str, pd.Timestamp]
+    cleaned: dict[str, int] = field(default_factory=dict)  # column → characters removed
 
 
-def sheet_value(reg: Register, key: str, value: object) -> object:
-    """A typed value as the sheet shows it: enumerations as labels of the sheet's language."""
-    col = reg.tab.column(key)
-    if value is None or value == "":
-        return ""
-    if col.type == "bool":
-        value = "yes" if value is True else "no" if value is False else value
-    if col.type in ("enum", "bool"):
-        return reg.schema.value_sets[col.values].label(str(value), reg.sheet_lang)
-    if col.type == "category":
-        return reg.policy.categories.label(str(value), reg.sheet_lang)
-    return value
+def cleaned_notes(tab, cleaned: dict[str, int], lang: str) -> list[str]:
+    """One sentence per field whose pasted text lost characters a spreadsheet cannot hold."""
+    return [message("notices", "text_cleaned", lang, column=tab.column(k).header(lang), n=n)
+            for k, n in cleaned.items()]
 
 
 def _blank(v: object) -> bool:
     return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v) or v == ""
+
+
+def _clean_text(values: dict[str, object]) -> tuple[dict[str, object], dict[str, int]]:
+    out, cleaned = {}, {}
+    for k, v in values.items():
+        if isinstance(v, str):
+            v, n = clean(v)
+            v = v.strip()
+            if n:
+                cleaned[k] = n
+        out[k] = v
+    return out, cleaned
+
+
+def sheet_value(reg: Register, key: str, value: object) -> object:
+    """A value as the sheet holds it: enumerations as labels of the sheet's language,
+    date-times as real date-times (never the text typed), numbers as numbers."""
+    col = reg.tab.column(key)
+    if _blank(value):
+        return ""
+    if col.type == "bool":
+        value = "yes" if value is True else "no" if value is False else value
+    if col.type in ("enum", "bool"):
+        vs = reg.schema.value_sets[col.values]
+        return vs.label(vs.lookup.get(norm(value), str(value)), reg.sheet_lang)
+    if col.type == "category":
+        vs = reg.policy.categories
+        return vs.label(vs.lookup.get(norm(value), str(value)), reg.sheet_lang)
+    if col.type in ("datetime", "date"):
+        parsed = parse_datetime(value, reg.policy.tz)
+        return parsed if isinstance(parsed, dt.datetime) else value
+    if col.type == "int" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    return value
 
 
 def row_values(reg: Register, row: int) -> dict[str, object]:
@@ -77,13 +116,57 @@ def check_values(reg: Register, values: dict[str, object], required=()) -> list[
     return [p for p in problems if p.column != "id"]
 
 
-def next_id(reg: Register, day: dt.date) -> str:
-    """PREFIX + yyyymmdd + 3-digit serial, never reusing a number seen in the register or
-    its audit log, even of a deleted row (R-NUMBER)."""
-    prefix = f"{reg.policy.settings['id_prefix']}{day:%Y%m%d}"
-    pattern = re.compile(re.escape(prefix) + r"(\d{3,})$", re.I)
-    used = [int(m[1]) for v in (*reg.table["id"], *reg.audit_ids) if (m := pattern.match(str(v)))]
-    return f"{prefix}{max(used, default=0) + 1:03d}"
+def _resolve_now(reg: Register, values: dict[str, object], now: dt.datetime) -> dict[str, object]:
+    """`now` (or 现在) in a date-time field is the register's current time."""
+    out = dict(values)
+    for k, v in values.items():
+        if isinstance(v, str) and v.strip().lower() in NOW_WORDS and \
+                reg.tab.column(k).type == "datetime":
+            out[k] = now
+        elif isinstance(v, dt.datetime):
+            out[k] = clock.local(v, reg.policy.tz)
+    return out
+
+
+def prepare_complaint(reg: Register, values: dict[str, object], now: dt.datetime
+                      ) -> tuple[dict[str, object], list[Problem], dict[str, int]]:
+    """A new complaint as the sheet will hold it, or its problems (nothing to write)."""
+    values, cleaned = _clean_text({k: v for k, v in values.items() if k not in OWNED})
+    values = {k: v for k, v in values.items() if not _blank(v)}
+    values = _resolve_now(reg, values, now)
+    values.setdefault("received_at", now)
+    problems = check_values(reg, values, INTAKE_REQUIRED)
+    if problems:
+        return {}, problems, cleaned
+    record = {k: sheet_value(reg, k, v) for k, v in values.items()}
+    record.update(version=1, updated_at=now)
+    return record, [], cleaned
+
+
+def due_times(reg: Register, record: dict[str, object]) -> dict[str, pd.Timestamp]:
+    """The due times of a new row's clocks by the register's own policy and calendar (the
+    Settings and Holidays tabs included), so the clerk is told what `check` will report."""
+    row, _ = validate(reg.tab, RawTab("Complaints", list(record), [list(record.values())]),
+                      reg.schema, reg.policy.categories, reg.policy.tz)
+    return {k: c["due"].iloc[0] for k, c in compute_clocks(row, reg.policy, reg.calendar,
+                                                            record["updated_at"]).items()
+            if c["due"].notna().iloc[0]}
+
+
+def register_complaints(store: Store, reg: Register, rows: list[dict[str, object]], *,
+                        user: str, now: dt.datetime) -> list[Saved]:
+    """Validate every row; write the valid ones in one store write, each numbered by the
+    store at the moment of writing. A row with problems is reported and not written."""
+    now = clock.local(now, reg.policy.tz)
+    prepared = [prepare_complaint(reg, v, now) for v in rows]
+    good = [(i, {**rec, "updated_by": user}) for i, (rec, probs, _) in enumerate(prepared)
+            if not probs]
+    ids = store.add_complaints([r for _, r in good], prefix=str(reg.policy.settings["id_prefix"]),
+                               user=user, now=now) if good else []
+    out = [Saved("", probs, {}, cleaned) for _, probs, cleaned in prepared]
+    for (i, rec), cid in zip(good, ids, strict=True):
+        out[i] = Saved(cid, [], due_times(reg, {**rec, "id": cid}), prepared[i][2])
+    return out
 
 
 def register_complaint(store: Store, reg: Register, values: dict[str, object], *, user: str,
@@ -93,26 +176,7 @@ def register_complaint(store: Store, reg: Register, values: dict[str, object], *
     Raises nothing for bad input: problems come back and nothing is written. Store errors
     (locked, network) propagate; the caller keeps the form's values.
     """
-    now = now.replace(tzinfo=None, microsecond=0)
-    values = {k: v for k, v in values.items() if v not in (None, "")}
-    values.setdefault("received_at", now)
-    problems = check_values(reg, values, INTAKE_REQUIRED)
-    if problems:
-        return Saved("", problems, {})
-    cid = next_id(reg, values["received_at"].date() if isinstance(values["received_at"],
-                                                                   dt.datetime) else now.date())
-    record = {k: sheet_value(reg, k, v) for k, v in values.items()}
-    record.update(id=cid, version=1, updated_at=now, updated_by=user)
-    store.append("complaints", [record],
-                 audit=audit_lines(now, user, cid, {"created": ("", str(values.get("subject")))}))
-    # The register's own policy and calendar (Settings and Holidays tabs included), so the
-    # due times the clerk is shown are the ones `check` will report.
-    row, _ = validate(reg.tab, RawTab("Complaints", list(record), [list(record.values())]),
-                      reg.schema, reg.policy.categories, reg.policy.tz)
-    clocks = {k: c["due"].iloc[0] for k, c in compute_clocks(row, reg.policy, reg.calendar,
-                                                              now).items()
-              if c["due"].notna().iloc[0]}
-    return Saved(cid, [], clocks)
+    return register_complaints(store, reg, [values], user=user, now=now)[0]
 
 
 def record_milestones(store: Store, reg: Register, row: int, changes: dict[str, object], *,
@@ -122,16 +186,22 @@ def record_milestones(store: Store, reg: Register, row: int, changes: dict[str, 
     The row's version and the old values of the changed fields are checked by the store,
     so a concurrent edit is a conflict and nothing is written.
     """
-    now = now.replace(tzinfo=None, microsecond=0)
+    return record(store, reg, row, changes, user=user, now=now)[0]
+
+
+def record(store: Store, reg: Register, row: int, changes: dict[str, object], *, user: str,
+           now: dt.datetime) -> tuple[list[Problem], dict[str, int]]:
+    """`record_milestones`, also returning which fields lost characters a sheet cannot hold."""
+    now = clock.local(now, reg.policy.tz)
+    changes, cleaned = _clean_text({k: v for k, v in changes.items() if k not in OWNED})
+    changes = _resolve_now(reg, changes, now)
     current = reg.table.loc[row]
     merged = row_values(reg, row)
     seen = {"version": merged.get("version", 0), **{k: merged.get(k, "") for k in changes}}
-    typed_changes = {k: sheet_value(reg, k, v) for k, v in changes.items()}
-    merged.update(typed_changes)
-    problems = [p for p in check_values(reg, merged) if p.column in changes or
-                p.code in ("reject_without_reason", "handler_is_respondent", "closed_unsatisfied",
-                           "before_received", "before_milestone")]
+    merged.update(changes)
+    problems = [p for p in check_values(reg, merged) if p.column in changes or p.code in ROW_RULES]
     if problems:
-        return problems
-    store.update(str(current["id"]), typed_changes, seen=seen, user=user, now=now)
-    return []
+        return problems, cleaned
+    typed = {k: sheet_value(reg, k, v) for k, v in changes.items()}
+    store.update(str(current["id"]), typed, seen=seen, user=user, now=now)
+    return [], cleaned

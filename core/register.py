@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from core import clock
 from core.calendar import WorkCalendar, calendar_for
 from core.deadlines import compute_clocks
 from core.errors import RegisterError
@@ -66,7 +67,8 @@ class Register:
         return out
 
     def localize(self, t: pd.Timestamp | dt.datetime) -> dt.datetime:
-        return pd.Timestamp(t).to_pydatetime().replace(tzinfo=self.policy.tz)
+        """A register-local time with the register's offset, for ISO output."""
+        return clock.aware(pd.Timestamp(t).to_pydatetime(), self.policy.tz)
 
 
 def _settings(book: RawBook, schema: Schema) -> dict[str, str]:
@@ -118,9 +120,7 @@ def build_register(book: RawBook, schema: Schema, *, policy_name: str | None = N
             notices.append(Notice("setting_bad", {"key": key, "value": value, "reason": reason,
                                                   "default": default}))
     tz = policy.tz
-    if now is None:
-        now = dt.datetime.now(tz)
-    local_now = now.astimezone(tz).replace(tzinfo=None) if now.tzinfo else now
+    local_now = clock.local(now, tz) if now is not None else clock.now_in(tz)
     overrides, holiday_notices = _holidays(book, schema, tz)
     notices += holiday_notices
     table, problems = validate(schema.tab("complaints"), book.tabs["complaints"], schema,

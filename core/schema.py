@@ -11,6 +11,7 @@ import yaml
 from core.errors import SchemaError
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "sheets_schema"
+HEADER_SEARCH_ROWS = 10  # a header may sit below a title row or two
 TYPES = {"id", "text", "phone", "datetime", "date", "enum", "bool", "int", "category"}
 
 
@@ -132,6 +133,17 @@ class Tab:
 
     def names(self) -> tuple[str, ...]:
         return (self.key, self.zh, self.en, f"{self.en} {self.zh}", f"{self.zh} {self.en}")
+
+    def find_header(self, rows: list[list[object]], limit: int = HEADER_SEARCH_ROWS) -> int:
+        """0-based index of the header among the first `limit` rows: the row that names the
+        most of this tab's columns (a title row or two above it is skipped). 0 when no row
+        names any column, so the caller reports the missing headers."""
+        best, best_n = 0, 0
+        for i, row in enumerate(rows[:limit]):
+            n = len(self.match_headers(list(row)))
+            if n > best_n:
+                best, best_n = i, n
+        return best
 
     def match_headers(self, headers: list[object]) -> dict[str, int]:
         """Map column keys to 0-based positions of the given header row (first match wins)."""

@@ -39,7 +39,8 @@ class Problem:
 def raw_frame(tab: Tab, raw: RawTab) -> pd.DataFrame:
     """The tab's rows as an object DataFrame of its known columns, blank rows dropped.
 
-    The index is the sheet row number (header = row 1), so nothing loses its place.
+    The index is the sheet row number (the header's row + 1 for the first data row), so
+    nothing loses its place.
     """
     if not raw.header or all(text_of(h) == "" for h in raw.header):
         raise RegisterError(f"The {tab.en} ({tab.zh}) tab has no header row; put the column "
@@ -57,7 +58,7 @@ def raw_frame(tab: Tab, raw: RawTab) -> pd.DataFrame:
     grid = pd.DataFrame(rows, columns=range(width) if rows else None, dtype=object)
     if grid.empty:
         return pd.DataFrame({c.key: pd.Series([], dtype=object) for c in tab.columns})
-    grid.index = np.arange(2, len(grid) + 2)
+    grid.index = np.arange(raw.header_row + 1, raw.header_row + 1 + len(grid))
     # A row is empty when every cell is blank (or only spaces). Rows with any of the key
     # columns filled are not; only the others are looked at cell by cell.
     keys = [cols[c.key] for c in tab.columns if c.required and c.key in cols]

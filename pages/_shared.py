@@ -9,7 +9,7 @@ import os
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from core import config
+from core import clock, config
 from core.errors import RegisterError
 from core.i18n import label
 from core.register import Register
@@ -47,7 +47,7 @@ def _store(target_key: tuple):
 def _read(target_key: tuple) -> tuple:
     """One read of the whole register, shared by every page and session for the window."""
     book = _store(target_key[:3]).read()
-    return book, dt.datetime.now().astimezone()
+    return book, dt.datetime.now(dt.UTC)
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -89,6 +89,7 @@ def register() -> Register | None:
             minute = now().replace(second=0, microsecond=0)
             reg = _build(key, read_at, st.session_state.get("policy"), minute,
                          tgt.workbook or tgt.gsheet)
+        read_at = clock.local(read_at, reg.policy.tz)  # shown in the register's time
         st.session_state["last_good"] = (reg, read_at)
         st.session_state["read_at"] = read_at
         return reg
@@ -110,9 +111,9 @@ def user() -> str:
 
 
 def now() -> dt.datetime:
-    """The register's wall-clock now (tests may pin it in session_state['now'])."""
-    pinned = st.session_state.get("now")
-    return pinned or dt.datetime.now().astimezone()
+    """This moment, as an aware time; core turns it into the register's wall-clock time
+    (tests may pin it in session_state['now'])."""
+    return st.session_state.get("now") or dt.datetime.now(dt.UTC)
 
 
 def choices(reg: Register, key: str) -> tuple[list[str], callable]:

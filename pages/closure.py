@@ -42,10 +42,9 @@ if reg is not None:
             mark = ":green[:material/check_circle:]" if item.ok else ":red[:material/cancel:]"
             hint = "" if item.ok else f" — {t('to_record', cols=cols)}"
             st.write(f"{mark} {t('close_' + item.key)}{hint}")
-        stamp = now().replace(tzinfo=None)
         if st.button(t("close_button"), type="primary", disabled=not can_close(reg, row),
                      key="close_go"):
-            _write(reg, row, {"closed_at": stamp}, t("closed_ok", id=pick))
+            _write(reg, row, {"closed_at": "now"}, t("closed_ok", id=pick))
         if needs_reprocessing(reg, row):
             st.warning(t("unsatisfied"))
             a, b, c = st.columns(3)
@@ -55,7 +54,7 @@ if reg is not None:
             if b.button(t("linked_repeat"), key="repeat"):
                 values = {k: r[k] for k in ("complainant", "contact", "respondent", "subject",
                                             "description", "request", "channel")}
-                values.update(parent_id=pick, received_at=stamp)
+                values.update(parent_id=pick, received_at="now")
                 try:
                     saved = register_complaint(store(), reg, values, user=user(), now=now())
                 except RegisterError as exc:

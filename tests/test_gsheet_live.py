@@ -19,16 +19,19 @@ pytestmark = [pytest.mark.live, pytest.mark.skipif(
     reason="set GSHEETS_TEST_KEY and GOOGLE_APPLICATION_CREDENTIALS to run against a real sheet")]
 
 
-def test_init_append_update_and_check_on_a_real_sheet(schema):
+def test_init_intake_update_and_check_on_a_real_sheet(schema):
+    # R-NUMBER on the real API: numbered at write time, tagged with developer metadata,
+    # then updated through that metadata (values:batchUpdateByDataFilter).
     store = GSheetStore(KEY, schema)
     store.init("en")
     assert store.init("en") == []
-    cid = f"LIVE{uuid.uuid4().hex[:10].upper()}"
+    prefix = f"LIVE{uuid.uuid4().hex[:6].upper()}"
     now = dt.datetime.now().replace(microsecond=0)
-    store.read()
-    store.append("complaints", [{"id": cid, "received_at": now, "subject": "=live test",
-                                 "version": 1}])
+    cid = store.add_complaints([{"received_at": now, "subject": "=live test", "version": 1}],
+                               prefix=prefix, user="live-test", now=now)[0]
+    assert cid.startswith(prefix)
     store.update(cid, {"handler": "live"}, seen={"version": 1}, user="live-test", now=now)
     reg = build_register(store.read(), schema, now=now)
     row = reg.table[reg.table["id"] == cid].iloc[0]
     assert row["subject"] == "=live test" and row["handler"] == "live" and row["version"] == 2
+    assert row["received_at"] == now.replace(second=0)  # a date cell, shown to the minute

@@ -205,12 +205,12 @@ def test_a_crash_in_the_fast_append_leaves_the_old_file_intact(demo_path, tmp_pa
     shutil.copy(demo_path, path)
     before = path.read_bytes()
 
-    def crash(src, tmp, **edits):
+    def crash(self, tmp):
         with open(tmp, "wb") as f:
             f.write(b"PK half")
         raise OSError("disk full")
 
-    monkeypatch.setattr(xlsx_append, "rewrite", crash)
+    monkeypatch.setattr(xlsx_append.XlsxFile, "save_to", crash)
     with pytest.raises(OSError, match="disk full"):
         WorkbookStore(path, schema).append("complaints", [{"id": "X", "subject": "s"}])
     assert path.read_bytes() == before

@@ -19,11 +19,28 @@ BOOKKEEPING = ("version", "updated_at", "updated_by")
 
 @dataclass
 class RawTab:
-    """One tab as the backend returned it: the header row and the data rows below it."""
+    """One tab as the backend returned it: the header row and the data rows below it.
+
+    `header_row` is the sheet's own row number of the header (1 unless title rows sit above
+    it); the data row `rows[i]` is sheet row `header_row + 1 + i`.
+    """
 
     title: str
     header: list[object]
     rows: list[list[object]]
+    header_row: int = 1
+
+    @classmethod
+    def from_cells(cls, title: str, cells: list[list[object]], tab: Tab) -> RawTab:
+        """Split a tab's cells into its header (found below any title rows) and data rows."""
+        if not cells:
+            return cls(title, [], [], 1)
+        h = tab.find_header(cells)
+        return cls(title, list(cells[h]), [list(r) for r in cells[h + 1:]], h + 1)
+
+    def sheet_row(self, i: int) -> int:
+        """The sheet row number of data row `i` (0-based)."""
+        return self.header_row + 1 + i
 
     def column_map(self, tab: Tab) -> dict[str, int]:
         return tab.match_headers(self.header)
@@ -87,7 +104,7 @@ def locate(tab: Tab, raw: RawTab, complaint_id: str) -> int:
         raise NotFoundError(f"Complaint {complaint_id} is no longer in the register "
                             f"(someone may have deleted the row); nothing was written.")
     if len(hits) > 1:
-        rows = ", ".join(str(i + 2) for i in hits)
+        rows = ", ".join(str(raw.sheet_row(i)) for i in hits)
         raise RegisterError(f"Complaint {complaint_id} is on more than one row ({rows}); "
                             f"fix the duplicate in the sheet first. Nothing was written.")
     return hits[0]
@@ -132,7 +149,7 @@ def plan_update(tab: Tab, raw: RawTab, complaint_id: str, changes: dict[str, obj
                             f"again.", by=by, at=at)
     diffs = {k: (text_of(cell(k)), text_of(v)) for k, v in changes.items()
              if _same(cell(k)) != _same(v)}
-    sheet_row = i + 2
+    sheet_row = raw.sheet_row(i)
     new_version = current_version + 1
     writes = {k: changes[k] for k in diffs}
     writes.update(version=new_version, updated_at=stamp, updated_by=user)
@@ -170,7 +187,18 @@ class Store(ABC):
     @abstractmethod
     def append(self, tab_key: str, records: list[dict[str, object]], *,
                audit: list[dict[str, object]] = ()) -> None:
-        """Append records (keyed by column key) to a tab, with their audit lines."""
+        """Append records (keyed by column key) to a tab, with their audit lines (rows that
+        carry no complaint number: departments, holidays, a demo's prepared rows)."""
+
+    @abstractmethod
+    def add_complaints(self, records: list[dict[str, object]], *, prefix: str, user: str,
+                       now: dt.datetime) -> list[str]:
+        """Append new complaints with an audit line each, numbering them (R-NUMBER) from the
+        register as it is at the moment of writing; returns their numbers, in order.
+
+        Two writers at the same moment, on one machine or two, get different numbers, and a
+        retry after a lost reply never takes someone else's row for its own.
+        """
 
     @abstractmethod
     def update(self, complaint_id: str, changes: dict[str, object], *,

@@ -1,4 +1,10 @@
-"""The local .xlsx workbook: read with python-calamine, written with openpyxl, atomically."""
+"""The local .xlsx workbook: read with python-calamine, written atomically under a lock.
+
+A write holds the lock file `.NAME.xlsx.lock`, reads what it needs from the file as it is
+then (a new complaint's number included), writes a temporary copy beside the workbook and
+replaces it in one step, keeping the file's permissions. Writes patch the sheet XML inside
+the zip when the layout is one this product knows (xlsx_append.py), otherwise openpyxl.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +13,12 @@ import datetime as dt
 import json
 import os
 import socket
+import stat
 import tempfile
 import time
+import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import openpyxl
@@ -19,12 +27,28 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from core.errors import LockedError, RegisterError
-from core.schema import Schema
-from core.store.base import RawBook, RawTab, Store, UpdatePlan, plan_update, record_row
+from core.numbering import allocate, serials_in
+from core.parse import text_of
+from core.schema import Schema, Tab
+from core.store import xlsx_append
+from core.store.base import (
+    RawBook,
+    RawTab,
+    Store,
+    UpdatePlan,
+    audit_lines,
+    plan_update,
+    record_row,
+)
+from core.text import for_xlsx
 
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+WRITABLE = (".xlsx", ".xlsm")
 LOCK_WAIT_SECONDS = 10.0
-STALE_LOCK_SECONDS = 600.0
+STALE_LOCK_SECONDS = 600.0   # no write of this product takes this long
+EMPTY_LOCK_SECONDS = 5.0     # a lock file still empty or garbled after this was left by a crash
+LEFTOVER_SECONDS = 60.0      # temporary copies older than this were left by a crash
+BUSY_TRIES = 20              # another program mid-save: wait up to ~4 s for a whole file
 
 
 def _owner_files(path: Path) -> list[Path]:
@@ -35,58 +59,95 @@ def _owner_files(path: Path) -> list[Path]:
 
 
 class WorkbookLock:
-    """An exclusive lock file beside the workbook, so two processes never write at once."""
+    """An exclusive lock file beside the workbook, so two processes never write at once.
 
-    def __init__(self, path: Path, wait: float = LOCK_WAIT_SECONDS):
+    A lock is reclaimed when it was left behind: its process is gone (same host), it is
+    older than any write takes, or it is still empty or garbled a few seconds after it was
+    made (a crash between creating and filling it).
+    """
+
+    def __init__(self, path: Path, wait: float | None = None):
         self.path = path.with_name(f".{path.name}.lock")
-        self.wait = wait
+        self.wait = LOCK_WAIT_SECONDS if wait is None else wait
+        self.token = uuid.uuid4().hex
 
     def _stale(self) -> bool:
         try:
-            info = json.loads(self.path.read_text(encoding="utf-8"))
-            age = time.time() - float(info.get("time", 0))
-        except (OSError, ValueError):
+            st = self.path.stat()
+            raw = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             return False
-        if age > STALE_LOCK_SECONDS:
+        except OSError:
+            return False
+        age = time.time() - st.st_mtime
+        try:
+            info = json.loads(raw)
+            made = float(info["time"])
+        except (ValueError, KeyError, TypeError):
+            return age > EMPTY_LOCK_SECONDS
+        if time.time() - made > STALE_LOCK_SECONDS:
             return True
         if info.get("host") == socket.gethostname():
             try:
                 os.kill(int(info["pid"]), 0)
             except ProcessLookupError:
                 return True
-            except (PermissionError, KeyError, ValueError):
+            except (PermissionError, KeyError, ValueError, TypeError):
                 return False
         return False
+
+    def _reclaim(self) -> None:
+        """Remove a stale lock; a rename makes sure only one waiter removes that very file."""
+        aside = self.path.with_name(f"{self.path.name}.{self.token}.stale")
+        with contextlib.suppress(FileNotFoundError):
+            os.rename(self.path, aside)
+            os.unlink(aside)
 
     def __enter__(self) -> WorkbookLock:
         deadline = time.monotonic() + self.wait
         while True:
             try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
             except FileExistsError:
                 if self._stale():
-                    with contextlib.suppress(FileNotFoundError):
-                        self.path.unlink()
+                    self._reclaim()
                     continue
                 if time.monotonic() >= deadline:
                     raise LockedError(f"Another process is writing {self.path.name[1:-5]} "
                                       f"(lock file {self.path.name}); try again in a moment. "
                                       f"Nothing was written.") from None
-                time.sleep(0.05)
+                time.sleep(0.02 + 0.03 * (os.getpid() % 3))
                 continue
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"pid": os.getpid(), "host": socket.gethostname(), "time": time.time()}, f)
+                json.dump({"pid": os.getpid(), "host": socket.gethostname(), "time": time.time(),
+                           "token": self.token}, f)
             return self
 
     def __exit__(self, *exc: object) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
+        with contextlib.suppress(FileNotFoundError, ValueError, OSError):
+            if json.loads(self.path.read_text(encoding="utf-8")).get("token") == self.token:
+                self.path.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def replace_atomically(tmp: str | os.PathLike, path: Path) -> None:
-    """Make the finished temporary file the workbook in one step (after syncing it)."""
+    """Make the finished temporary file the workbook in one step (after syncing it), with
+    the workbook's own permissions (a temporary file starts owner-only)."""
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        os.chmod(tmp, 0o666 & ~_umask())
+    else:
+        os.chmod(tmp, stat.S_IMODE(st.st_mode))
+        with contextlib.suppress(OSError):  # only root may give a file to someone else
+            os.chown(tmp, st.st_uid, st.st_gid)
     try:
         os.replace(tmp, path)
     except PermissionError as exc:
@@ -97,13 +158,25 @@ def replace_atomically(tmp: str | os.PathLike, path: Path) -> None:
 @contextlib.contextmanager
 def temporary_beside(path: Path) -> Iterator[str]:
     """A temporary file in the workbook's folder, removed afterwards unless it replaced it."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise RegisterError(f"Cannot write in the folder of {path.name} ({exc.strerror}); "
+                            f"nothing was written.") from exc
     os.close(fd)
     try:
         yield tmp
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+def remove_leftovers(path: Path) -> None:
+    """Temporary copies a crashed writer left beside the workbook (we hold the lock)."""
+    for p in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if time.time() - p.stat().st_mtime > LEFTOVER_SECONDS:
+                p.unlink()
 
 
 def atomic_save(wb: openpyxl.Workbook, path: Path) -> None:
@@ -120,11 +193,15 @@ def _put(cell, value: object) -> None:
         cell.number_format = DATETIME_FORMAT
         return
     if isinstance(value, str):
-        # XML turns a bare CR into LF; Excel's escape keeps it (calamine reads it back).
-        cell.value = value.replace("\r", "_x000D_")
+        cell.value = for_xlsx(value)
         cell.data_type = "s"
     else:
         cell.value = value
+
+
+def _busy(path: Path, exc: Exception) -> RegisterError:
+    return LockedError(f"{path.name} is not a complete workbook right now ({exc}); another "
+                       f"program may be saving it. Try again in a moment. Nothing was written.")
 
 
 class WorkbookStore(Store):
@@ -146,11 +223,17 @@ class WorkbookStore(Store):
             raise RegisterError(f"There is no workbook at {self.path}; create one with "
                                 f"`python -m core demo {self.path}` or `python -m core init "
                                 f"--workbook {self.path}`.")
-        try:
-            wb = python_calamine.load_workbook(str(self.path))
-        except Exception as exc:  # calamine raises several types for a bad file
-            raise RegisterError(f"{self.path} cannot be read as an Excel workbook "
-                                f"({type(exc).__name__}: {exc}).") from exc
+        for attempt in range(3):
+            try:
+                wb = python_calamine.load_workbook(str(self.path))
+                break
+            except Exception as exc:  # calamine raises several types for a bad file
+                if attempt == 2:
+                    raise RegisterError(
+                        f"{self.path} cannot be read as an Excel workbook ({type(exc).__name__}: "
+                        f"{exc}). If another program is saving it right now, try again in a "
+                        f"moment.") from exc
+                time.sleep(0.3)
         titles = list(wb.sheet_names)
         tabs: dict[str, RawTab] = {}
         for key in keys:
@@ -158,52 +241,100 @@ class WorkbookStore(Store):
             if title is None:
                 continue
             cells = wb.get_sheet_by_name(title).to_python(skip_empty_area=False)
-            header = list(cells[0]) if cells else []
-            tabs[key] = RawTab(title, header, [list(r) for r in cells[1:]])
+            tabs[key] = RawTab.from_cells(title, cells, self.schema.tab(key))
         return RawBook(tabs, titles)
 
     # --- writing -------------------------------------------------------------------------
 
     @contextlib.contextmanager
     def _guard(self) -> Iterator[None]:
-        """The workbook exists, no other program has it open, and we hold its lock."""
+        """The workbook can be written, no other program has it open, and we hold its lock."""
         if not self.path.exists():
             raise RegisterError(f"There is no workbook at {self.path}; run `python -m core init "
                                 f"--workbook {self.path}` first.")
+        self._check_writable()
         for owner in _owner_files(self.path):
             if owner.exists():
                 raise LockedError(f"{self.path.name} is open in another program (Excel, WPS or "
                                   f"LibreOffice left {owner.name}); close it and try again. "
                                   f"Nothing was written.")
         with WorkbookLock(self.path):
+            remove_leftovers(self.path)
             yield
+
+    def _check_writable(self) -> None:
+        if self.path.suffix.lower() not in WRITABLE:
+            raise RegisterError(
+                f"{self.path.name} is a {self.path.suffix or 'file without an extension'} file; "
+                f"the app reads it but writes only Excel .xlsx workbooks. Save it as .xlsx "
+                f"(File → Save As → Excel Workbook) and use that file. Nothing was written.")
+
+    def _open_xml(self) -> xlsx_append.XlsxFile:
+        """The workbook's zip, waiting briefly while another program finishes saving it."""
+        for attempt in range(BUSY_TRIES):
+            try:
+                return xlsx_append.XlsxFile(self.path)
+            except (zipfile.BadZipFile, KeyError, EOFError) as exc:
+                if attempt == BUSY_TRIES - 1:
+                    raise _busy(self.path, exc) from exc
+                time.sleep(0.2)
+        raise AssertionError("unreachable")
+
+    def _load(self) -> openpyxl.Workbook:
+        for attempt in range(BUSY_TRIES):
+            try:
+                return openpyxl.load_workbook(self.path)
+            except (zipfile.BadZipFile, EOFError) as exc:
+                if attempt == BUSY_TRIES - 1:
+                    raise _busy(self.path, exc) from exc
+                time.sleep(0.2)
+            except Exception as exc:
+                raise RegisterError(f"{self.path} cannot be opened for writing ({exc}); nothing "
+                                    f"was written.") from exc
+        raise AssertionError("unreachable")
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[openpyxl.Workbook]:
-        with self._guard():
-            try:
-                wb = openpyxl.load_workbook(self.path)
-            except Exception as exc:
-                raise RegisterError(f"{self.path} cannot be opened for writing ({exc}).") from exc
-            yield wb
-            atomic_save(wb, self.path)
+        """openpyxl's full load and save (inside the lock the caller holds)."""
+        wb = self._load()
+        yield wb
+        atomic_save(wb, self.path)
 
-    def _sheet(self, wb: openpyxl.Workbook, tab_key: str):
-        title = self.schema.find_tab(wb.sheetnames, tab_key)
-        if title is None:
+    def _fast(self, write: Callable[[xlsx_append.XlsxFile], object]) -> tuple[bool, object]:
+        """Run `write` on the zip and replace the workbook; (False, None) when this workbook
+        needs openpyxl (nothing written)."""
+        with self._open_xml() as x:
+            try:
+                result = write(x)
+            except xlsx_append.Unsupported:
+                return False, None
+            with temporary_beside(self.path) as tmp:
+                x.save_to(tmp)
+                replace_atomically(tmp, self.path)
+        return True, result
+
+    # sheet lookups shared by the two paths
+
+    def _title(self, titles: list[str], tab_key: str, *, required: bool = True) -> str | None:
+        title = self.schema.find_tab(titles, tab_key)
+        if title is None and required:
             tab = self.schema.tab(tab_key)
             raise RegisterError(f"The workbook has no {tab.en} ({tab.zh}) tab; run "
                                 f"`python -m core init --workbook {self.path}`.")
-        return wb[title]
+        return title
+
+    def _xml_header(self, x: xlsx_append.XlsxFile, title: str, tab: Tab) -> list[object]:
+        return RawTab.from_cells(title, x.top_rows(title, 10), tab).header
 
     @staticmethod
-    def _header(ws) -> list[object]:
-        return [c.value for c in ws[1]] if ws.max_row >= 1 else []
+    def _ws_header(ws, tab: Tab) -> tuple[int, list[object]]:
+        """(sheet row of the header, its cells) of an openpyxl sheet."""
+        top = [[c.value for c in r] for r in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 10))]
+        raw = RawTab.from_cells(ws.title, top, tab)
+        return raw.header_row, raw.header
 
-    def _append_to(self, wb, tab_key: str, records) -> None:
-        ws = self._sheet(wb, tab_key)
-        tab = self.schema.tab(tab_key)
-        header = self._header(ws)
+    def _append_ws(self, ws, tab: Tab, records: list[dict]) -> None:
+        _, header = self._ws_header(ws, tab)
         last = ws.max_row
         while last > 1 and all(c.value in (None, "") for c in ws[last]):
             last -= 1  # write right under the last row that holds something
@@ -212,122 +343,179 @@ class WorkbookStore(Store):
                 if v is not None:
                     _put(ws.cell(row=last + n, column=c), v)
 
-    def _fast_write(self, appends: list[tuple[str, list[dict]]],
-                    patch: tuple[str, int, dict[int, object]] | None = None) -> bool:
-        """Write through xlsx_append (appends by tab key); False: this needs openpyxl."""
-        from core.store import xlsx_append
-
-        with zipfile.ZipFile(self.path) as z:
-            titles = list(xlsx_append.sheet_paths(z))
-        jobs = []
-        for key, recs in appends:
-            title = self.schema.find_tab(titles, key)
-            if title is None:
-                if key == "audit":  # a register without an Audit tab simply has no log
-                    continue
-                return False
-            tab = self.schema.tab(key)
-            jobs.append((title, lambda header, tab=tab, recs=recs: [
-                record_row(tab, header, r) for r in recs]))
-        with temporary_beside(self.path) as tmp:
-            try:
-                if not xlsx_append.rewrite(self.path, tmp, appends=jobs, patch=patch):
-                    return False
-            except (zipfile.BadZipFile, KeyError, ValueError):
-                return False  # not a layout the fast path knows: openpyxl will do it
-            replace_atomically(tmp, self.path)
-        return True
-
     def append(self, tab_key, records, *, audit=()) -> None:
+        tab = self.schema.tab(tab_key)
         with self._guard():
-            if self._fast_write([(tab_key, records), ("audit", list(audit))] if audit
-                                else [(tab_key, records)]):
+            def fast(x):
+                title = self._title(x.titles(), tab_key)
+                x.append_rows(title, [record_row(tab, self._xml_header(x, title, tab), r)
+                                      for r in records])
+                self._fast_audit(x, list(audit))
+            if self._fast(fast)[0]:
                 return
-        with self._transaction() as wb:
-            self._append_to(wb, tab_key, records)
-            if audit and self.schema.find_tab(wb.sheetnames, "audit"):
-                self._append_to(wb, "audit", audit)
+            with self._transaction() as wb:
+                self._append_ws(wb[self._title(wb.sheetnames, tab_key)], tab, records)
+                self._audit_ws(wb, list(audit))
 
-    def _fast_update(self, complaint_id, changes, *, seen, user, now) -> UpdatePlan | None:
-        """Locate the row with calamine and rewrite only its changed cells in the sheet XML."""
-        raw = self._read_tabs(["complaints"]).tabs.get("complaints")
-        if raw is None:
-            return None
-        plan = plan_update(self.schema.tab("complaints"), raw, complaint_id, changes,
-                           seen=seen, user=user, now=now, stamp=now)
-        cells = {c.col + 1: c.value for c in plan.cells}
-        audit = [("audit", plan.audit)] if plan.audit else []
-        return plan if self._fast_write(audit, patch=(raw.title, plan.row, cells)) else None
+    def _fast_audit(self, x: xlsx_append.XlsxFile, lines: list[dict]) -> None:
+        title = self._title(x.titles(), "audit", required=False)
+        if lines and title:  # a register without an Audit tab simply has no log
+            tab = self.schema.tab("audit")
+            x.append_rows(title, [record_row(tab, self._xml_header(x, title, tab), r)
+                                  for r in lines])
+
+    def _audit_ws(self, wb, lines: list[dict]) -> None:
+        title = self._title(wb.sheetnames, "audit", required=False)
+        if lines and title:
+            self._append_ws(wb[title], self.schema.tab("audit"), lines)
+
+    def add_complaints(self, records, *, prefix, user, now) -> list[str]:
+        tab = self.schema.tab("complaints")
+        with self._guard():
+            def fast(x):
+                title = self._title(x.titles(), "complaints")
+                audit_title = self._title(x.titles(), "audit", required=False)
+                parts = [x.sheet_xml(title), x.shared_strings_xml()]
+                if audit_title:
+                    parts.append(x.sheet_xml(audit_title))
+                ids = allocate(prefix, [r["received_at"] for r in records],
+                               lambda stem: xlsx_append.used_serials(stem, *parts))
+                header = self._xml_header(x, title, tab)
+                x.append_rows(title, [record_row(tab, header, {**r, "id": i})
+                                      for r, i in zip(records, ids, strict=True)])
+                self._fast_audit(x, _created(records, ids, user, now))
+                return ids
+            done, ids = self._fast(fast)
+            if done:
+                return ids
+            with self._transaction() as wb:
+                ws = wb[self._title(wb.sheetnames, "complaints")]
+                texts = _column_texts(ws, tab, "id", self._ws_header)
+                audit_title = self._title(wb.sheetnames, "audit", required=False)
+                if audit_title:
+                    texts += _column_texts(wb[audit_title], self.schema.tab("audit"), "id",
+                                           self._ws_header)
+                ids = allocate(prefix, [r["received_at"] for r in records],
+                               lambda stem: serials_in(stem, texts))
+                self._append_ws(ws, tab, [{**r, "id": i} for r, i in
+                                          zip(records, ids, strict=True)])
+                self._audit_ws(wb, _created(records, ids, user, now))
+            return ids
 
     def update(self, complaint_id, changes, *, seen, user, now) -> UpdatePlan:
         tab = self.schema.tab("complaints")
         with self._guard():
-            plan = self._fast_update(complaint_id, changes, seen=seen, user=user, now=now)
-            if plan is not None:
-                return plan
-        with self._transaction() as wb:
-            ws = self._sheet(wb, "complaints")
-            raw = RawTab(ws.title, self._header(ws),
-                         [[c.value for c in r] for r in ws.iter_rows(min_row=2)])
+            raw = self._read_tabs(["complaints"]).tabs.get("complaints")
+            if raw is None:
+                self._title([], "complaints")
             plan = plan_update(tab, raw, complaint_id, changes, seen=seen, user=user, now=now,
                                stamp=now)
-            for ch in plan.cells:
-                _put(ws.cell(row=ch.row, column=ch.col + 1), ch.value)
-            if plan.audit and self.schema.find_tab(wb.sheetnames, "audit"):
-                self._append_to(wb, "audit", plan.audit)
+
+            def fast(x):
+                x.patch_row(raw.title, plan.row, {c.col + 1: c.value for c in plan.cells})
+                self._fast_audit(x, plan.audit)
+            if self._fast(fast)[0]:
+                return plan
+            with self._transaction() as wb:
+                ws = wb[self._title(wb.sheetnames, "complaints")]
+                for ch in plan.cells:
+                    _put(ws.cell(row=ch.row, column=ch.col + 1), ch.value)
+                self._audit_ws(wb, plan.audit)
         return plan
+
+    # --- init ----------------------------------------------------------------------------
 
     def init(self, lang: str) -> list[str]:
         done: list[str] = []
-        ctx = self._transaction() if self.path.exists() else self._create()
-        with ctx as wb:
-            for tab in self.schema.tabs:
-                title = self.schema.find_tab(wb.sheetnames, tab.key)
-                if title is None:
-                    ws = wb.create_sheet(tab.title(lang))
-                    done.append(f"added tab {ws.title}")
-                else:
-                    ws = wb[title]
-                header = self._header(ws)
-                if all(h in (None, "") for h in header):
-                    header = []
-                have = tab.match_headers(header)
-                for col in tab.columns:
-                    if col.key not in have:
-                        pos = len(header) + 1
-                        _put(ws.cell(row=1, column=pos), col.header(lang))
-                        header.append(col.header(lang))
-                        have[col.key] = pos - 1
-                        if title is not None:
-                            done.append(f"added column {col.header(lang)} to {ws.title}")
-                if ws.freeze_panes != "A2":
-                    ws.freeze_panes = "A2"
-                    done.append(f"froze the header row of {ws.title}")
-                existing = {str(dv.sqref) for dv in ws.data_validations.dataValidation}
-                for col in tab.columns:
-                    if not col.values or col.values not in self.schema.value_sets:
-                        continue
-                    letter = get_column_letter(have[col.key] + 1)
-                    sqref = f"{letter}2:{letter}1048576"
-                    if sqref in existing:
-                        continue
-                    labels = [c.label(lang) for c in self.schema.value_sets[col.values].choices]
-                    dv = DataValidation(type="list", formula1='"' + ",".join(labels) + '"',
-                                        allow_blank=True, errorStyle="warning",
-                                        showErrorMessage=True)
-                    dv.add(sqref)
-                    ws.add_data_validation(dv)
-                    done.append(f"added a dropdown to {ws.title} {col.header(lang)}")
+        if not self.path.exists():
+            self._check_writable()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with WorkbookLock(self.path):
+                wb = openpyxl.Workbook()
+                wb.remove(wb.active)
+                self._init_tabs(wb, lang, done)
+                atomic_save(wb, self.path)
+            return done
+        with self._guard(), self._transaction() as wb:
+            self._init_tabs(wb, lang, done)
         return done
 
-    @contextlib.contextmanager
-    def _create(self) -> Iterator[openpyxl.Workbook]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        wb = openpyxl.Workbook()
-        wb.remove(wb.active)
-        with WorkbookLock(self.path):
-            yield wb
-            atomic_save(wb, self.path)
+    def _init_tabs(self, wb: openpyxl.Workbook, lang: str, done: list[str]) -> None:
+        for tab in self.schema.tabs:
+            title = self.schema.find_tab(wb.sheetnames, tab.key)
+            if title is None:
+                ws = wb.create_sheet(tab.title(lang))
+                done.append(f"added tab {ws.title}")
+            else:
+                ws = wb[title]
+            header_row, header = self._ws_header(ws, tab)
+            have = tab.match_headers(header)
+            if not have:
+                header_row = _header_row_for_new_header(ws, tab)
+                header = []
+            for col in tab.columns:
+                if col.key not in have:
+                    pos = len(header) + 1
+                    while ws.cell(row=header_row, column=pos).value not in (None, ""):
+                        header.append(ws.cell(row=header_row, column=pos).value)
+                        pos += 1  # never over a cell that holds something
+                    _put(ws.cell(row=header_row, column=pos), col.header(lang))
+                    header.append(col.header(lang))
+                    have[col.key] = pos - 1
+                    if title is not None:
+                        done.append(f"added column {col.header(lang)} to {ws.title}")
+            freeze = f"A{header_row + 1}"
+            if ws.freeze_panes != freeze:
+                ws.freeze_panes = freeze
+                done.append(f"froze the header row of {ws.title}")
+            existing = {str(dv.sqref) for dv in ws.data_validations.dataValidation}
+            for col in tab.columns:
+                if not col.values or col.values not in self.schema.value_sets:
+                    continue
+                letter = get_column_letter(have[col.key] + 1)
+                sqref = f"{letter}{header_row + 1}:{letter}1048576"
+                if sqref in existing:
+                    continue
+                labels = [c.label(lang) for c in self.schema.value_sets[col.values].choices]
+                dv = DataValidation(type="list", formula1='"' + ",".join(labels) + '"',
+                                    allow_blank=True, errorStyle="warning",
+                                    showErrorMessage=True)
+                dv.add(sqref)
+                ws.add_data_validation(dv)
+                done.append(f"added a dropdown to {ws.title} {col.header(lang)}")
+
+
+def _header_row_for_new_header(ws, tab: Tab) -> int:
+    """Where `init` may write a header into a tab that has none: row 1 of an empty sheet, or
+    the empty row under a title. A tab holding rows but no header is refused: `init` never
+    writes into a row that holds something."""
+    filled = [r for r in range(1, min(ws.max_row, 10) + 1)
+              if any(c.value not in (None, "") for c in ws[r])]
+    if not filled:
+        return 1
+    top = filled[-1]
+    titles = all(sum(c.value not in (None, "") for c in ws[r]) <= 2 for r in filled)
+    if titles and filled == list(range(1, top + 1)) and ws.max_row <= top:
+        return top + 1
+    first = next(str(c.value) for c in ws[filled[0]] if c.value not in (None, ""))
+    raise RegisterError(f"The {tab.en} ({tab.zh}) tab holds rows but no header row init can "
+                        f"recognise (row {filled[0]} starts with '{first[:30]}'); put the "
+                        f"column names above the data yourself. Nothing was written.")
+
+
+def _column_texts(ws, tab: Tab, key: str, header_of) -> list[str]:
+    header_row, header = header_of(ws, tab)
+    col = tab.match_headers(header).get(key)
+    if col is None:
+        return []
+    return [text_of(r[0]) for r in ws.iter_rows(min_row=header_row + 1, min_col=col + 1,
+                                                 max_col=col + 1, values_only=True)]
+
+
+def _created(records: list[dict], ids: list[str], user: str, now: dt.datetime) -> list[dict]:
+    """The audit line of each new complaint."""
+    return [line for r, i in zip(records, ids, strict=True)
+            for line in audit_lines(now, user, i, {"created": ("", text_of(r.get("subject")))})]
 
 
 def write_tables(path: str | os.PathLike, tables: list[tuple[str, object]]) -> Path:
@@ -360,3 +548,7 @@ def write_tables(path: str | os.PathLike, tables: list[tuple[str, object]]) -> P
         ws.freeze_panes = "A2"
     atomic_save(wb, path)
     return path
+
+
+__all__ = ["WorkbookLock", "WorkbookStore", "atomic_save", "replace_atomically",
+           "temporary_beside", "write_tables"]
