@@ -171,6 +171,9 @@ def build_pack(reg: Register, period: str, lang: str = "zh") -> dict[str, bytes]
 
 def write_pack(reg: Register, period: str, out: str | Path, lang: str = "zh") -> list[Path]:
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise RegisterError(f"{out} is a file, not a folder; give --out a folder (it is created "
+                            f"if it does not exist).")
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, data in build_pack(reg, period, lang).items():

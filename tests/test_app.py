@@ -222,3 +222,21 @@ def test_a_failed_read_shows_one_banner_and_the_last_good_data_marked_stale(demo
     assert len(at.error) == 1 and at.error[0].value.startswith("The register could not be read:")
     assert at.warning[0].value.startswith("Showing the last good data, read at ")
     assert at.metric[0].value == "300"
+
+
+def test_two_clerks_saving_one_after_the_other_from_two_sessions_get_two_numbers(demo_path,
+                                                                                 tmp_path):
+    # R-NUMBER: both pages were opened on the same read of the register; the number is
+    # allocated when the row is written, so the second save does not reuse the first's.
+    path = tmp_path / "r.xlsx"
+    shutil.copy(demo_path, path)
+    a = fill_intake(app_on(path, "en", "intake"), **INTAKE)
+    b = fill_intake(app_on(path, "zh", "intake"), **{**INTAKE, "subject": "second clerk"})
+    next(x for x in a.button if x.label == "Save").click().run()
+    next(x for x in b.button if x.label == "保存").click().run()
+    told_a = a.success[0].value.split("Registered as ")[1].split(".")[0]
+    told_b = b.success[0].value.split("已登记，投诉编号 ")[1].split("。")[0]
+    assert told_a != told_b
+    t = read(path).table
+    assert t.loc[t["id"].eq(told_a), "subject"].tolist() == ["=电梯停运"]
+    assert t.loc[t["id"].eq(told_b), "subject"].tolist() == ["second clerk"]

@@ -636,3 +636,25 @@ def test_intake_from_the_app_numbers_at_write_time_and_the_queue_shows_it(fake, 
     assert fake.count(r"^POST SHEET123:batchUpdate$") == 1  # one write
     new = next(r for r in rows_by_key(fake, schema) if r["id"] == told)
     assert (new["subject"], new["channel"], new["contact"]) == ("=电梯停运", "电话", "0571-88886666")
+
+
+def test_any_text_written_through_the_sheet_reads_back_as_typed_or_visibly_cleaned(
+        fake, store, schema):
+    from hypothesis import given, settings
+
+    from core.intake import register_complaint
+    from core.register import build_register
+    from core.text import clean
+
+    from .test_trust import TEXT, VALID
+    store.init("en")
+    reg = build_register(store.read(), schema, now=NOW)
+
+    @settings(max_examples=40, deadline=None)
+    @given(text=TEXT)
+    def one(text):
+        saved = register_complaint(store, reg, {**VALID, "notes": text}, user="u", now=NOW)
+        row = next(r for r in rows_by_key(fake, schema, "Complaints") if r["id"] == saved.id)
+        assert (row["notes"] or "") == clean(text)[0].strip()
+        assert isinstance(row["notes"], str)  # text, never a formula or a number
+    one()
