@@ -80,7 +80,8 @@ def _settings(book: RawBook, schema: Schema) -> dict[str, str]:
             if text_of(k)}
 
 
-def _holidays(book: RawBook, schema: Schema, tz) -> tuple[dict[dt.date, bool], list[Notice]]:
+def holiday_overrides(book: RawBook, schema: Schema, tz) -> tuple[dict[dt.date, bool], list[Notice]]:
+    """The Holidays tab's days (True = a working day), and notices for its bad rows."""
     raw = book.tabs.get("holidays")
     if raw is None or not raw.header or all(text_of(h) == "" for h in raw.header):
         return {}, []
@@ -142,7 +143,7 @@ def build_register(book: RawBook, schema: Schema, *, policy_name: str | None = N
     if now is None:
         now = dt.datetime.now(tz)
     local_now = now.astimezone(tz).replace(tzinfo=None) if now.tzinfo else now
-    overrides, holiday_notices = _holidays(book, schema, tz)
+    overrides, holiday_notices = holiday_overrides(book, schema, tz)
     notices += holiday_notices
     table, problems = validate(schema.tab("complaints"), book.tabs["complaints"], schema,
                                policy.categories, tz)
