@@ -19,11 +19,11 @@ def _begun(when: pd.Timestamp, due: pd.Series, total: pd.Series, unit: pd.Timede
     return np.ceil((when - due) / unit).clip(lower=0).clip(upper=total).fillna(0).astype(int)
 
 
-def _repeats(reg: Register, rect: str | None) -> tuple[pd.Series, pd.Series]:
-    """R-SCORE-4, for each complaint: the first repeat received within its rectification
-    period (the rectification clock's start to its due, the period named by the seed's
-    improvement proposal), and every repeat's received time for rows without one (where
-    the review cycle itself is the period)."""
+def _repeats(reg: Register, rect: str | None) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """R-SCORE-4, for each complaint: whether it has a rectification period (the preset's
+    rectification clock, from its start to its due: the period the seed's improvement
+    proposal names), the first repeat received within it, and every repeat's received time
+    (for complaints without such a period, where the review cycle itself is the period)."""
     t = reg.table
     key = fold(t["id"])
     first = pd.Series(t.index, index=key).groupby(level=0).first()
@@ -38,11 +38,11 @@ def _repeats(reg: Register, rect: str | None) -> tuple[pd.Series, pd.Series]:
     lo, hi = opens.reindex(pairs["parent"]).to_numpy(), window.reindex(pairs["parent"]).to_numpy()
     inside = pairs[(pairs["at"].to_numpy() >= lo) & (pairs["at"].to_numpy() <= hi)]
     within = inside.groupby("parent")["at"].min().reindex(t.index)
-    return within, pairs.set_index("parent")["at"]
+    return window.notna(), within, pairs.set_index("parent")["at"]
 
 
 def _late_clock(reg: Register, clock_id: str | None, kind: str, period,
-                repeats: tuple[pd.Series, pd.Series]) -> pd.DataFrame:
+                repeats: tuple[pd.Series, pd.Series, pd.Series]) -> pd.DataFrame:
     """Each row's lateness on `clock_id` that falls in the period (R-SCORE-1), the doubling
     that falls in it (R-SCORE-4), and agreed extensions first due in it (R-SCORE-2).
 
@@ -70,12 +70,12 @@ def _late_clock(reg: Register, clock_id: str | None, kind: str, period,
     # R-SCORE-4: with a repeat in the rectification period, each unit is charged again at the
     # later of its own start and the repeat's arrival; without such a period, a repeat in
     # the same review cycle doubles that cycle's units.
-    within, every = repeats
+    has_period, within, every = repeats
     before = _begun(stop, due, total, unit)
     extra = pd.Series(np.select([within < start, within < stop], [units, before], 0),
                       index=t.index)
     in_cycle = every[(every >= start) & (every < stop)].index.unique()
-    extra = extra.where(within.notna(), units.where(t.index.isin(in_cycle), 0))
+    extra = extra.where(has_period, units.where(t.index.isin(in_cycle), 0))
     original = c["original_due"]
     exempt = (scored & c["extended"] & agreed & (original >= start) & (original < stop)
               & (end > original))
