@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from core.policy import Policy
-from core.validate import Problem
+from core.schema import ValueSet
+from core.validate import Problem, satisfaction_item, satisfaction_problems
 
 if TYPE_CHECKING:
     from core.register import Register
 
-SATISFIED = ("satisfied", "very_satisfied")
 NOT_SATISFIED = ("basically_satisfied", "unsatisfied")
 
 
@@ -85,11 +85,8 @@ def _rules(t: pd.DataFrame, policy: Policy) -> list[_Rule]:
     if cfg["callback"]:
         out.append(rule("callback", ("callback_at",), may_be_valid, t["callback_at"].notna()))
     # Item 7: satisfied, or escalated after a reprocessing that still left them unsatisfied.
-    escalated = _yes(t["escalated"])
-    reprocessed = t["reprocess_count"].fillna(0).astype(int) >= 1
-    early = escalated & ~reprocessed
-    out.append(rule("satisfied", ("satisfaction", "escalated"), may_be_valid,
-                    t["satisfaction"].isin(SATISFIED) | (escalated & reprocessed),
+    _, satisfied, early = satisfaction_item(t)
+    out.append(rule("satisfied", ("satisfaction", "escalated"), may_be_valid, satisfied,
                     const("satisfaction").where(~early, "reprocess_count"),
                     const("closed_unsatisfied").where(~early, "escalated_before_reprocess")))
     if cfg["archived"]:
@@ -97,20 +94,17 @@ def _rules(t: pd.DataFrame, policy: Policy) -> list[_Rule]:
     return out
 
 
-def closure_problems(table: pd.DataFrame, policy: Policy, satisfaction=None) -> list[Problem]:
+def closure_problems(table: pd.DataFrame, policy: Policy, satisfaction: ValueSet) -> list[Problem]:
     """A problem per R-CLOSE item that applies and fails, on closed complaints, on the column
-    the item needs. `satisfaction` (the value set) labels the value in its message."""
+    the item needs. `satisfaction` (the value set) labels the value in item 7's message."""
     closed = table["kind"].eq("complaint") & table["closed_at"].notna()
     out: list[Problem] = []
     for rule in _rules(table, policy):
+        if rule.key == "satisfied":
+            out += satisfaction_problems(table, satisfaction)
+            continue
         fail = closed & rule.applies & ~rule.ok
-        for r in table.index[fail.to_numpy()]:
-            params = {}
-            if rule.key == "satisfied":
-                v = table.at[r, "satisfaction"]
-                params = {"value_zh": satisfaction.label(v, "zh") if v else "—",
-                          "value_en": satisfaction.label(v, "en") if v else "—"}
-            out.append(Problem(int(r), rule.column[r], rule.code[r], params))
+        out += [Problem(int(r), rule.column[r], rule.code[r]) for r in table.index[fail.to_numpy()]]
     return out
 
 

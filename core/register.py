@@ -107,8 +107,10 @@ def _rule_problems(table: pd.DataFrame, policy: Policy, clocks: dict[str, pd.Dat
     """The row problems that need the policy: R-CLOSE on closed rows, the clocks' (R-EXTEND,
     a column a clock needs, a stop missing on a closed row), R-ACCEPT's time bar and R-FLOW's.
     Where a closure item and a clock point at the same cell, the closure item says it."""
-    closing = closure_problems(table, policy, schema.value_sets["satisfaction"])
-    taken = {(p.row, p.column) for p in closing}
+    have = {(p.row, p.column, p.code) for p in problems}  # R-CLOSE 7 is row validation too
+    closing = [p for p in closure_problems(table, policy, schema.value_sets["satisfaction"])
+               if (p.row, p.column, p.code) not in have]
+    taken = {(p.row, p.column) for p in closing} | {(p.row, p.column) for p in problems}
     clock = [p for p in clock_problems(table, policy, clocks, schema)
              if (p.row, p.column) not in taken]
     out = [*problems, *closing, *clock,

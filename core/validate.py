@@ -37,6 +37,38 @@ class Problem:
                        column=col.header(lang) if col else self.column, **params)
 
 
+SATISFIED = ("satisfied", "very_satisfied")
+
+
+def satisfaction_item(table: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """R-CLOSE 7 (one definition, used by core.closure and by row validation, so that a write
+    closing an unsatisfied complaint is refused whatever preset): where it applies (complaints
+    that may be valid: not rejected, not invalid), where it holds (satisfied or very
+    satisfied, or escalated after a reprocessing), and where it fails because the escalation
+    came before any reprocessing (R-REOPEN)."""
+    applies = (table["kind"].eq("complaint") & ~table["accepted"].eq(False).fillna(False)
+               & table["validity"].ne("invalid")).astype(bool)
+    escalated = table["escalated"].eq(True).fillna(False).astype(bool)
+    reprocessed = table["reprocess_count"].fillna(0).astype(int) >= 1
+    ok = table["satisfaction"].isin(SATISFIED) | (escalated & reprocessed)
+    return applies, ok, escalated & ~reprocessed
+
+
+def satisfaction_problems(table: pd.DataFrame, satisfaction: ValueSet) -> list[Problem]:
+    """R-CLOSE 7 on closed complaints: the value shown as its label in both languages."""
+    applies, ok, early = satisfaction_item(table)
+    fail = table["closed_at"].notna() & applies & ~ok
+    out = []
+    for r in table.index[(fail & early).to_numpy()]:
+        out.append(Problem(int(r), "reprocess_count", "escalated_before_reprocess"))
+    for r in table.index[(fail & ~early).to_numpy()]:
+        v = table.at[r, "satisfaction"]
+        out.append(Problem(int(r), "satisfaction", "closed_unsatisfied", {
+            "value_zh": satisfaction.label(v, "zh") if v else "—",
+            "value_en": satisfaction.label(v, "en") if v else "—"}))
+    return out
+
+
 def raw_frame(tab: Tab, raw: RawTab) -> pd.DataFrame:
     """The tab's rows as an object DataFrame of its known columns, blank rows dropped.
 
@@ -91,8 +123,8 @@ def type_frame(tab: Tab, frame: pd.DataFrame, value_sets: dict[str, ValueSet],
 def check_rows(table: pd.DataFrame, schema: Schema, lang_sets: dict[str, ValueSet],
                bad_cells: set[tuple[int, str]]) -> list[Problem]:
     """Row rules: required fields, repeated numbers, milestone order (R-FLOW), R-ACCEPT's
-    ground, R-RECUSE and links to unknown complaints. Rules that need the policy (R-CLOSE,
-    clocks, the time bar) run on the whole register (core.register)."""
+    ground, R-RECUSE, R-CLOSE 7 and links to unknown complaints. Rules that need the policy
+    (the rest of R-CLOSE, clocks, the time bar) run on the whole register (core.register)."""
     tab = schema.tab("complaints")
     problems: list[Problem] = []
     for col in tab.columns:
@@ -131,6 +163,7 @@ def check_rows(table: pd.DataFrame, schema: Schema, lang_sets: dict[str, ValueSe
     for r in table.index[recuse.to_numpy()]:
         problems.append(Problem(int(r), "handler", "handler_is_respondent",
                                 {"value": table.at[r, "handler"]}))
+    problems += satisfaction_problems(table, lang_sets["satisfaction"])
     parents = table["parent_id"]
     known = set(folded[ids.ne("")])
     orphan = parents.ne("") & ~fold(parents).isin(known)
