@@ -64,14 +64,14 @@ def _late_clock(reg: Register, clock_id: str | None, kind: str, period,
     scored = due.notna() & t["department"].ne("")
     unit = DAY if kind == "result" else WEEK
     total = np.ceil((end - due) / unit).clip(lower=0)
-    units = _begun(stop, due, total, unit) - _begun(start, due, total, unit)
+    before = _begun(stop, due, total, unit)
+    units = before - _begun(start, due, total, unit)
     days_total = np.ceil((end - due) / DAY).clip(lower=0)
     days = _begun(stop, due, days_total, DAY) - _begun(start, due, days_total, DAY)
     # R-SCORE-4: with a repeat in the rectification period, each unit is charged again at the
     # later of its own start and the repeat's arrival; without such a period, a repeat in
     # the same review cycle doubles that cycle's units.
     has_period, within, every = repeats
-    before = _begun(stop, due, total, unit)
     extra = pd.Series(np.select([within < start, within < stop], [units, before], 0),
                       index=t.index)
     in_cycle = every[(every >= start) & (every < stop)].index.unique()
