@@ -18,10 +18,16 @@ def _official(day: dt.date) -> bool | None:
 
 
 class WorkCalendar:
-    """Working days over a span of years, as arrays so deadlines compute for a whole table."""
+    """Working days over a span of years, as arrays so deadlines compute for a whole table.
+
+    A year the official data does not cover stays `uncovered` (a warning wherever its dates
+    are used) until it is in `complete`: the team has entered that year's whole schedule in
+    the Holidays tab. A few Holidays rows do not make a year known (R-CAL).
+    """
 
     def __init__(self, overrides: dict[dt.date, bool] | None = None,
-                 first_year: int = 2020, last_year: int = 2030):
+                 first_year: int = 2020, last_year: int = 2030,
+                 complete: frozenset[int] | set[int] = frozenset()):
         self.overrides = dict(overrides or {})
         years = [d.year for d in self.overrides]
         self.first = dt.date(min([first_year, *years]), 1, 1)
@@ -30,18 +36,14 @@ class WorkCalendar:
         self.days = np.arange(np.datetime64(self.first), np.datetime64(self.last) + 1)
         work = np.zeros(n, dtype=bool)
         self.uncovered: set[int] = set()
-        covered_by_tab = {d.year for d in self.overrides}
         for i in range(n):
             day = self.first + dt.timedelta(days=i)
-            if day in self.overrides:
-                work[i] = self.overrides[day]
-                continue
             official = _official(day)
             if official is None:
-                if day.year not in covered_by_tab:
+                if day.year not in complete:
                     self.uncovered.add(day.year)
                 official = day.weekday() < 5
-            work[i] = official
+            work[i] = self.overrides.get(day, official)
         self.work = work
         self.cum = np.cumsum(work)
 
@@ -83,8 +85,23 @@ class WorkCalendar:
         return sorted(years & self.uncovered)
 
 
-def calendar_for(overrides: dict[dt.date, bool], years: list[int]) -> WorkCalendar:
+def calendar_for(overrides: dict[dt.date, bool], years: list[int],
+                 complete: frozenset[int] | set[int] = frozenset()) -> WorkCalendar:
     """A calendar spanning `years` with a margin for deadlines that run into the next year."""
     lo = min(years, default=dt.date.today().year)
     hi = max(years, default=dt.date.today().year)
-    return WorkCalendar(overrides, first_year=lo - 1, last_year=hi + 2)
+    return WorkCalendar(overrides, first_year=lo - 1, last_year=hi + 2, complete=complete)
+
+
+def draft_holidays(year: int) -> list[tuple[dt.date, bool, str, str]]:
+    """A draft of `year`'s rows for the Holidays tab, as (date, is_workday, name in Chinese,
+    name in English): the statutory festivals the `holidays` package knows, and the make-up
+    working days once it knows the State Council's notice. Only a draft: the notice decides."""
+    import holidays
+
+    zh = holidays.China(years=year, language="zh_CN")
+    en = holidays.China(years=year, language="en_US")
+    rows = [(d, False, zh[d], en.get(d, zh[d])) for d in sorted(zh) if d.year == year]
+    rows += [(d, True, "调休上班", "make-up working day")
+             for d in sorted(zh.weekend_workdays) if d.year == year]
+    return sorted(rows)

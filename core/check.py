@@ -8,15 +8,11 @@ from core.flags import ROUTING, flag_lists
 from core.register import Register
 
 
-def _iso(reg: Register, t) -> str:
-    return reg.localize(t).isoformat()
-
-
 def check_result(reg: Register, lang: str = "en") -> dict:
     """One JSON-ready object: policy, now, summary, warnings and every row."""
     table = reg.table
     by_row = reg.problems_by_row()
-    flags = flag_lists(reg.flags)
+    flags = flag_lists(reg.flags).tolist()
     overdue = pd.Series(False, index=table.index)
     clock_cols = {}
     for cid, c in reg.clocks.items():
@@ -26,23 +22,34 @@ def check_result(reg: Register, lang: str = "en") -> dict:
                            c["extended"].to_numpy(), c["original_due"].to_numpy())
     rows = []
     tab = reg.tab
+    ids = table["id"].to_numpy()
+    severity = table["severity"].to_numpy()
+    level = table["warning_level"].to_numpy()
+    tz = reg.policy.tz
+    iso = {}  # one ISO text per distinct time: most due times repeat
+
+    def when(t) -> str:
+        if t not in iso:
+            iso[t] = pd.Timestamp(t).to_pydatetime().replace(tzinfo=tz).isoformat()
+        return iso[t]
+
     for pos, r in enumerate(table.index):
         clocks = {}
         for cid, (started, due, state, ext, orig) in clock_cols.items():
             if started[pos]:
-                entry = {"due": _iso(reg, due[pos]), "state": state[pos]}
+                entry = {"due": when(due[pos]), "state": state[pos]}
                 if ext[pos]:
                     entry["extended"] = True
-                    entry["original_due"] = _iso(reg, orig[pos])
+                    entry["original_due"] = when(orig[pos])
                 clocks[cid] = entry
         rows.append({
-            "row": int(r), "id": table.at[r, "id"],
+            "row": int(r), "id": ids[pos],
             "problems": [{"column": p.column, "message": p.message(tab, lang)}
                          for p in by_row.get(int(r), [])],
-            "severity": table.at[r, "severity"] or None,
-            "warning_level": table.at[r, "warning_level"] or None,
-            "routing": ROUTING.get(table.at[r, "warning_level"]),
-            "flags": flags[r], "clocks": clocks,
+            "severity": severity[pos] or None,
+            "warning_level": level[pos] or None,
+            "routing": ROUTING.get(level[pos]),
+            "flags": flags[pos], "clocks": clocks,
         })
     return {
         "policy": reg.policy.name,

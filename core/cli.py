@@ -210,6 +210,34 @@ def cmd_record(args) -> int:
     return 0
 
 
+def cmd_holidays(args) -> int:
+    """R-CAL: a draft of a year's Holidays rows from the statutory festivals, to check."""
+    from core.calendar import draft_holidays
+    from core.i18n import label
+    from core.register import holiday_overrides
+
+    s = schema()
+    kinds = s.value_sets["day_type"]
+    rows = draft_holidays(args.year)
+    day_kind = {True: "workday", False: "holiday"}
+    records = [{"date": dt.datetime(d.year, d.month, d.day),
+                "type": kinds.label(day_kind[work], args.lang),
+                "note": label("holiday_draft", args.lang, name=zh if args.lang == "zh" else en)}
+               for d, work, zh, en in rows]
+    print(label("holiday_draft_head", args.lang, year=args.year, n=len(records)))
+    for r in records:
+        print(f"{r['date']:%Y-%m-%d %a}  {r['type']}  {r['note']}")
+    if args.write:
+        store = _store(args)
+        have, _ = holiday_overrides(store.read(), s, None)
+        new = [r for r in records if r["date"].date() not in have]
+        if new:
+            store.append("holidays", new)
+        print(label("holiday_draft_written", args.lang, n=len(new),
+                    skipped=len(records) - len(new)))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     where = common.add_mutually_exclusive_group()
@@ -278,6 +306,17 @@ def parser() -> argparse.ArgumentParser:
     rc.add_argument("--set", action="append", metavar="KEY=VALUE", help="a field to record, "
                     "e.g. first_reply_at=now; repeat it")
     rc.set_defaults(func=cmd_record)
+    h = sub.add_parser("holidays", parents=[common], help="draft a year's Holidays rows from "
+                       "the statutory festivals, to check against the State Council notice",
+                       description="Draft a year's Holidays rows from the statutory PRC "
+                       "festivals (the holidays package), labelled as a draft to check against "
+                       "the State Council's notice; --write appends the dates the Holidays tab "
+                       "does not have yet. Once the year is entered in full, add it to the "
+                       "calendar_complete setting.")
+    h.add_argument("--year", type=int, required=True)
+    h.add_argument("--write", action="store_true", help="append the draft rows to the "
+                   "register's Holidays tab (dates already there are left as they are)")
+    h.set_defaults(func=cmd_holidays)
     return p
 
 

@@ -1,14 +1,25 @@
-"""The closure checklist (R-CLOSE): which items apply to a complaint and whether each holds."""
+"""The closure checklist (R-CLOSE) and reprocessing (R-REOPEN).
+
+One definition of the items serves the whole register (`closure_problems`, which `check`
+reports for closed rows) and one complaint in the app (`checklist`): the same masks, computed
+for a table of one row or of all of them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from core.register import Register
+from core.policy import Policy
+from core.schema import ValueSet
+from core.validate import Problem, satisfaction_item, satisfaction_problems
 
-SATISFIED = ("satisfied", "very_satisfied")
+if TYPE_CHECKING:
+    from core.register import Register
+
+NOT_SATISFIED = ("basically_satisfied", "unsatisfied")
 
 
 @dataclass(frozen=True)
@@ -18,51 +29,135 @@ class Item:
     record: tuple[str, ...]  # the columns to fill when it is missing
 
 
-def _flag(v) -> bool | None:
-    """A yes/no cell as True, False or None (blank)."""
-    return None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else bool(v)
+@dataclass(frozen=True)
+class _Rule:
+    """One R-CLOSE item over a table: where it applies, where it holds, and the problem (code
+    and column, per row) of a closed row where it fails."""
+
+    key: str
+    record: tuple[str, ...]
+    applies: pd.Series
+    ok: pd.Series
+    column: pd.Series
+    code: pd.Series
 
 
-def _has(v) -> bool:
-    return not (v is None or v == "" or (not isinstance(v, str) and pd.isna(v)))
+def _yes(s: pd.Series) -> pd.Series:
+    return s.eq(True).fillna(False).astype(bool)
+
+
+def _rules(t: pd.DataFrame, policy: Policy) -> list[_Rule]:
+    cfg = policy.closure
+    idx = t.index
+    everywhere = pd.Series(True, index=idx)
+    rejected = t["accepted"].eq(False).fillna(False).astype(bool)
+    # Items 2, 3, 5-7 apply to complaints that may be valid: a rejected or invalid one closes
+    # with an explanation (R-ACCEPT, R-VALID).
+    may_be_valid = ~rejected & t["validity"].ne("invalid")
+
+    def const(value: str) -> pd.Series:
+        return pd.Series(value, index=idx, dtype=object)
+
+    def filled(col: str) -> pd.Series:
+        s = t[col]
+        return (s.ne("") & s.notna()) if s.dtype == object else s.notna()
+
+    def rule(key, record, applies, ok, column=None, code=None) -> _Rule:
+        return _Rule(key, record, applies, ok, const(record[0]) if column is None else column,
+                     const(f"close_{key}") if code is None else code)
+
+    out = [rule("verified", ("validity",), everywhere, rejected | filled("validity"))]
+    if cfg["root_cause"]:
+        out.append(rule("root_cause", ("root_cause",), may_be_valid, filled("root_cause")))
+    if cfg["corrective_action"]:
+        out.append(rule("corrective_action", ("corrective_action",), may_be_valid,
+                        filled("corrective_action")))
+    # Item 4: answered, in writing where the complaint came in writing or the preset asks.
+    written = (pd.Series(bool(cfg["written_reply"]), index=idx)
+               | t["channel"].isin(list(cfg["written_channels"])))
+    replied = t["first_reply_at"].notna()
+    in_writing = _yes(t["reply_written"])
+    out.append(rule("answered", ("first_reply_at", "reply_written"), everywhere,
+                    replied & (~written | in_writing),
+                    const("first_reply_at").where(~replied, "reply_written"),
+                    const("close_answered").where(~replied, "close_answered_in_writing")))
+    out.append(rule("carried_out", ("resolved_at",), may_be_valid, t["resolved_at"].notna()))
+    if cfg["callback"]:
+        out.append(rule("callback", ("callback_at",), may_be_valid, t["callback_at"].notna()))
+    # Item 7: satisfied, or escalated after a reprocessing that still left them unsatisfied.
+    _, satisfied, early = satisfaction_item(t)
+    out.append(rule("satisfied", ("satisfaction", "escalated"), may_be_valid, satisfied,
+                    const("satisfaction").where(~early, "reprocess_count"),
+                    const("closed_unsatisfied").where(~early, "escalated_before_reprocess")))
+    if cfg["archived"]:
+        out.append(rule("archived", ("archived",), everywhere, _yes(t["archived"])))
+    return out
+
+
+def closure_problems(table: pd.DataFrame, policy: Policy, satisfaction: ValueSet) -> list[Problem]:
+    """A problem per R-CLOSE item that applies and fails, on closed complaints, on the column
+    the item needs. `satisfaction` (the value set) labels the value in item 7's message."""
+    closed = table["kind"].eq("complaint") & table["closed_at"].notna()
+    out: list[Problem] = []
+    for rule in _rules(table, policy):
+        if rule.key == "satisfied":
+            out += satisfaction_problems(table, satisfaction)
+            continue
+        fail = closed & rule.applies & ~rule.ok
+        out += [Problem(int(r), rule.column[r], rule.code[r]) for r in table.index[fail.to_numpy()]]
+    return out
 
 
 def checklist(reg: Register, row: int) -> list[Item]:
     """Every R-CLOSE item that applies to the row, in the rule's order."""
-    r = reg.table.loc[row]
-    cfg = reg.policy.closure
-    rejected = _flag(r["accepted"]) is False
-    valid = r["validity"] == "valid"
-    items = [Item("verified", rejected or _has(r["validity"]), ("validity",))]  # R-CLOSE 1
-    if valid and cfg["root_cause"]:
-        items.append(Item("root_cause", _has(r["root_cause"]), ("root_cause",)))  # 2
-    if valid and cfg["corrective_action"]:
-        items.append(Item("corrective_action", _has(r["corrective_action"]),
-                          ("corrective_action",)))  # 3
-    answered = _has(r["first_reply_at"]) and (not cfg["written_reply"] or _flag(r["reply_written"]))
-    items.append(Item("answered", answered, ("first_reply_at", "reply_written")))  # 4
-    if valid:
-        items.append(Item("carried_out", _has(r["resolved_at"]), ("resolved_at",)))  # 5
-        if cfg["callback"]:
-            items.append(Item("callback", _has(r["callback_at"]), ("callback_at",)))  # 6
-        items.append(Item("satisfied", r["satisfaction"] in SATISFIED or bool(_flag(r["escalated"])),
-                          ("satisfaction", "escalated")))  # 7
-    if cfg["archived"]:
-        items.append(Item("archived", bool(_flag(r["archived"])), ("archived",)))  # 8
-    return items
+    one = reg.table.loc[[row]]
+    return [Item(rule.key, bool(rule.ok[row]), rule.record)
+            for rule in _rules(one, reg.policy) if rule.applies[row]]
 
 
 def can_close(reg: Register, row: int) -> bool:
-    return not _has(reg.table.at[row, "closed_at"]) and all(i.ok for i in checklist(reg, row))
+    return pd.isna(reg.table.at[row, "closed_at"]) and all(i.ok for i in checklist(reg, row))
+
+
+def _escalated(reg: Register, row: int) -> bool:
+    v = reg.table.at[row, "escalated"]
+    return v is not pd.NA and bool(v)
 
 
 def needs_reprocessing(reg: Register, row: int) -> bool:
     """An unsatisfied callback reopens the complaint (R-REOPEN)."""
+    return reg.table.at[row, "satisfaction"] in NOT_SATISFIED and not _escalated(reg, row)
+
+
+def times_reprocessed(reg: Register, row: int) -> int:
+    n = reg.table.at[row, "reprocess_count"]
+    return 0 if pd.isna(n) else int(n)
+
+
+def can_escalate(reg: Register, row: int) -> bool:
+    """Escalation to the top executive comes only after a reprocessing that still left the
+    complainant unsatisfied (R-REOPEN, R-CLOSE 7)."""
+    return needs_reprocessing(reg, row) and times_reprocessed(reg, row) >= 1
+
+
+def reprocess_changes(reg: Register, row: int) -> dict[str, object]:
+    """What "reprocess" writes (R-REOPEN): the first callback's satisfaction is kept in
+    `first_satisfaction` (once), the round is counted, and the result, callback and
+    satisfaction are cleared for the new round."""
     r = reg.table.loc[row]
-    return r["satisfaction"] in ("unsatisfied", "basically_satisfied") and not _flag(r["escalated"])
+    changes: dict[str, object] = {"reprocess_count": times_reprocessed(reg, row) + 1,
+                                  "resolved_at": "", "callback_at": "", "satisfaction": ""}
+    if not r["first_satisfaction"]:
+        changes["first_satisfaction"] = r["satisfaction"]
+    return changes
 
 
 def open_rows(reg: Register) -> pd.Index:
     """Complaints not closed yet."""
     t = reg.table
     return t.index[t["kind"].eq("complaint") & t["closed_at"].isna()]
+
+
+def tip_offs(reg: Register) -> pd.Index:
+    """Tip-offs (举报), listed apart from complaints (R-KIND)."""
+    return reg.table.index[reg.table["kind"].eq("tip_off")]

@@ -10,24 +10,42 @@ import pandas as pd
 
 from core.calendar import WorkCalendar
 from core.policy import ClockSpec, Policy
+from core.schema import Schema
+from core.validate import Problem
 
 STATES = ("met", "missed", "running", "due_soon", "overdue")
 END_OF_DAY = pd.Timedelta(hours=23, minutes=59, seconds=59)
 
 
+def matches(table: pd.DataFrame, cond: dict) -> pd.Series:
+    """Rows whose every named column holds one of the given values (a condition in a preset)."""
+    hit = pd.Series(True, index=table.index)
+    for col, want in cond.items():
+        values = want if isinstance(want, list | tuple) else [want]
+        hit &= table[col].isin(values).fillna(False).astype(bool)
+    return hit
+
+
+def blank(values: pd.Series) -> pd.Series:
+    """Empty cells of a typed column (text "", enum "", bool/number/date NA)."""
+    if values.dtype == object:
+        return values.isna() | values.eq("")
+    return values.isna()
+
+
 def _lengths(spec: ClockSpec, table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Per-row length and unit: a fixed number, by a column's value, or by a case."""
+    """Per-row length and unit: a fixed number, by a column's value, or by a case. A blank
+    `by` cell counts as the preset's `blank` value (and is a problem, see clock_problems)."""
     if isinstance(spec.length, dict):
         by = spec.length["by"]
-        mapping = {k: float(v) for k, v in spec.length.items() if k not in ("by", "default")}
-        length = table[by].map(mapping).fillna(float(spec.length["default"])).astype(float)
+        mapping = {k: float(v) for k, v in spec.length.items() if k not in ("by", "blank")}
+        fallback = mapping[spec.length["blank"]]
+        length = table[by].map(mapping).fillna(fallback).astype(float)
     else:
         length = pd.Series(float(spec.length), index=table.index)
     unit = pd.Series(spec.unit, index=table.index, dtype=object)
     for case in spec.cases:
-        hit = pd.Series(True, index=table.index)
-        for col, want in case.get("if", {}).items():
-            hit &= table[col].eq(want).fillna(False).astype(bool)
+        hit = matches(table, case.get("if", {}))
         if "length" in case:
             length = length.where(~hit, float(case["length"]))
         if "unit" in case:
@@ -78,41 +96,120 @@ def due_soon_from(start: pd.Series, due: pd.Series, policy: Policy,
     return pd.concat([by_fraction, by_days], axis=1).max(axis=1)
 
 
-def clock_frame(spec: ClockSpec, table: pd.DataFrame, policy: Policy, cal: WorkCalendar,
-                now: dt.datetime) -> pd.DataFrame:
-    """One clock for every row: start, due, stop, state, extended (NaN where not started)."""
-    start = table[spec.start[0]]
-    for alt in spec.start[1:]:
-        start = start.fillna(table[alt])
-    # Deadlines bind complaints only (R-KIND); a rejected complaint keeps just the clocks that
-    # end with the decision or the reply telling the complainant (R-ACCEPT).
+def clock_start(spec: ClockSpec, table: pd.DataFrame) -> pd.Series:
+    """When the clock starts for each row, before `when` is applied: the first non-empty
+    start milestone (a conditional one only on matching rows), for complaints only (R-KIND);
+    a rejected complaint keeps just the clocks that end with the decision or the reply
+    telling the complainant (R-ACCEPT)."""
+    start = pd.Series(pd.NaT, index=table.index, dtype="datetime64[us]")
+    for col in spec.start:
+        value = table[col]
+        if col in spec.start_if:
+            value = value.where(matches(table, spec.start_if[col]))
+        start = start.fillna(value)
     applies = table["kind"].eq("complaint") & (
         ~table["accepted"].eq(False).fillna(False).astype(bool)
         | (spec.stop in ("accepted_at", "first_reply_at")))
-    start = start.where(applies)
+    return start.where(applies)
+
+
+def _extension(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The extension's new due time (a date alone means the end of that day) and when it
+    was recorded."""
+    ext = table["extended_to"]
+    ext = ext.where(ext != ext.dt.floor("D"), ext + END_OF_DAY)
+    return ext, table["extended_at"]
+
+
+def clock_frame(spec: ClockSpec, table: pd.DataFrame, policy: Policy, cal: WorkCalendar,
+                now: dt.datetime) -> pd.DataFrame:
+    """One clock for every row (NaT where it has not started):
+
+    start, original_due, due (after an extension), stop (the milestone recorded), end (the
+    stop, else the closing: closing a complaint stops its clocks), state (R-STATE),
+    extended (R-EXTEND applied), late_extension (an extension recorded after this clock's
+    due time, which cannot rescue it).
+    """
+    start = clock_start(spec, table)
+    if spec.when:
+        start = start.where(matches(table, spec.when))
     length, unit = _lengths(spec, table)
-    due = due_times(start, length, unit, cal)
-    extended = pd.Series(False, index=table.index)
-    if spec.id == "resolution" and "extended_to" in table:
-        ext = table["extended_to"]
-        # A date without a time means that whole day (R-COUNT's end of the last day).
-        ext = ext.where(ext != ext.dt.floor("D"), ext + END_OF_DAY)
-        extended = start.notna() & ext.notna()
-        due = due.where(~extended, ext)
+    original = due_times(start, length, unit, cal)
     stop = table[spec.stop]
+    if spec.stop_also:
+        stop = pd.concat([stop, *(table[c] for c in spec.stop_also)], axis=1).min(axis=1)
+    end = stop.fillna(table["closed_at"].where(start.notna()))
+    # R-EXTEND: an extension applies to the clocks still running when it was recorded; one
+    # recorded after a clock's due time leaves that clock as it was. Without `extended_at`
+    # it is taken as recorded in time (the row carries a problem asking when).
+    ext_to, ext_at = _extension(table)
+    offered = start.notna() & ext_to.notna() & (ext_to > original)
+    recorded = ext_at.fillna(original)
+    running = (start <= recorded) & (end.isna() | (end > recorded))
+    in_time = recorded <= original
+    extended = (offered & running & in_time).astype(bool)
+    late_ext = (offered & ext_at.notna() & ~in_time & (start <= ext_at)
+                & (end.isna() | (end > original))).astype(bool)
+    due = original.where(~extended, ext_to)
     soon = due_soon_from(start, due, policy, cal)
     now_ts = pd.Timestamp(now)
     state = np.select(
-        [start.isna(), stop.notna() & (stop <= due), stop.notna(),
-         due < now_ts, soon <= now_ts],
+        [start.isna(), end.notna() & (end <= due), end.notna(), due < now_ts, soon <= now_ts],
         ["", "met", "missed", "overdue", "due_soon"], default="running")
-    return pd.DataFrame({"start": start, "due": due, "stop": stop, "state": state,
-                         "extended": extended, "original_due": due_times(
-                             start, length, unit, cal) if extended.any() else due},
-                        index=table.index)
+    return pd.DataFrame({"start": start, "due": due, "stop": stop, "end": end, "state": state,
+                         "extended": extended, "original_due": original,
+                         "late_extension": late_ext}, index=table.index)
 
 
 def compute_clocks(table: pd.DataFrame, policy: Policy, cal: WorkCalendar,
                    now: dt.datetime) -> dict[str, pd.DataFrame]:
     """Every clock of the policy, by clock id."""
     return {spec.id: clock_frame(spec, table, policy, cal, now) for spec in policy.clocks}
+
+
+def _fmt(t) -> str:
+    return pd.Timestamp(t).strftime("%Y-%m-%d %H:%M")
+
+
+def clock_problems(table: pd.DataFrame, policy: Policy, clocks: dict[str, pd.DataFrame],
+                   schema: Schema) -> list[Problem]:
+    """Problems the clocks find on rows: R-EXTEND's reason, date and recording time; an
+    extension too late to rescue a clock; a column a clock needs left blank; a clock left
+    without its stop on a closed complaint (closing stopped it, the record is missing)."""
+    out: list[Problem] = []
+    seen: set[tuple[int, str]] = set()
+
+    def add(mask: pd.Series, column: str, code: str, params=None) -> None:
+        for r in table.index[mask.to_numpy()]:
+            if (int(r), column) not in seen:
+                seen.add((int(r), column))
+                out.append(Problem(int(r), column, code, params(r) if params else {}))
+
+    complaint = table["kind"].eq("complaint")
+    ext_to, ext_at = _extension(table)
+    add(complaint & ext_to.notna() & blank(table["extension_reason"]), "extension_reason",
+        "extension_without_reason")
+    add(complaint & ext_to.notna() & ext_at.isna(), "extended_at", "extension_when")
+    add(complaint & ext_to.isna() & (ext_at.notna() | ~blank(table["extension_reason"])),
+        "extended_to", "extension_without_date")
+    closed = table["closed_at"]
+    not_invalid = table["validity"].ne("invalid")
+    for spec in policy.clocks:
+        c = clocks[spec.id]
+        name = {"clock_zh": spec.zh, "clock_en": spec.en}
+        add(c["late_extension"], "extended_at", "extension_too_late",
+            lambda r, c=c, name=name: {**name, "due": _fmt(c.at[r, "original_due"]),
+                                       "recorded": _fmt(ext_at[r])})
+        started = clock_start(spec, table).notna()
+        for col in spec.needed:
+            empty = started & blank(table[col])
+            vs = schema.value_sets.get(schema.tab("complaints").column(col).values or "")
+            if isinstance(spec.length, dict) and spec.length["by"] == col and vs is not None:
+                key = spec.length["blank"]
+                add(empty, col, "clock_needs_assumed", lambda r, vs=vs, key=key, name=name: {
+                    **name, "assumed_zh": vs.label(key, "zh"), "assumed_en": vs.label(key, "en")})
+            else:
+                add(empty, col, "clock_needs", lambda r, name=name: name)
+        add(c["start"].notna() & c["stop"].isna() & closed.notna() & not_invalid, spec.stop,
+            "closed_without_stop", lambda r, name=name: {**name, "closed": _fmt(closed[r])})
+    return out

@@ -27,20 +27,23 @@ SUBJECTS = {
            "Spare part out of stock", "Dispute over contract terms", "Refund too slow",
            "Hotline never answered"],
 }
-GROUP_SUBJECT = {"zh": "小区电梯停运", "en": "Lift out of service"}
+# One matter in many words (R-GROUP groups by matter, not by wording).
+GROUP_SUBJECTS = {"zh": ["小区电梯停运", "电梯又坏了", "3号楼电梯又不能用", "电梯停运好几天了"],
+                  "en": ["Lift out of service", "Lift broken again", "The lift in building 3 is down"]}
 TEXT = {
     "zh": {"desc": "投诉人反映：{s}，已多次沟通未解决。", "req": "尽快处理并给予答复",
            "cause": "现场核实：{s}，原因是作业流程未执行到位。",
            "action": "何时：本周内；何地：现场；何人：{d}；为何：防止再发；做什么：整改并培训；怎么做：按流程复查",
            "addr": "{n}号楼{u}室", "ext": "等待配件到货", "mat": "原件存档案柜A-{n}",
-           "praise": "服务周到，特此表扬", "suggest": "建议增加服务网点"},
+           "praise": "服务周到，特此表扬", "suggest": "建议增加服务网点", "tip": "举报有人违规收费"},
     "en": {"desc": "The complainant reports: {s}; raised several times without a fix.",
            "req": "Fix it quickly and reply", "cause": "Verified on site: {s}; the procedure "
            "was not followed.", "action": "When: this week; where: on site; who: {d}; why: "
            "prevent recurrence; what: fix and train; how: re-check by the procedure",
            "addr": "Building {n}, unit {u}", "ext": "Waiting for a spare part",
            "mat": "Originals in cabinet A-{n}", "praise": "Excellent service, thank you",
-           "suggest": "Please open more service points"},
+           "suggest": "Please open more service points",
+           "tip": "Reports staff taking unofficial fees"},
 }
 
 
@@ -93,7 +96,10 @@ def demo_records(schema: Schema, *, rows: int = 300, seed: int = 1, lang: str = 
             kind = "praise"
         elif i not in group_rows and r < 0.13:
             kind = "suggestion"
-        subject = GROUP_SUBJECT[lang] if i in group_rows else rng.choice(SUBJECTS[lang])
+        elif i not in group_rows and r < 0.15:
+            kind = "tip_off"
+        subject = (rng.choice(GROUP_SUBJECTS[lang]) if i in group_rows else
+                   text["tip"] if kind == "tip_off" else rng.choice(SUBJECTS[lang]))
         respondent = dept if rng.random() < 0.7 else rng.choice(staff[dept])
         rec: dict[str, object] = {
             "id": f"{policy.settings['id_prefix']}{day}{serials[day]:03d}",
@@ -104,8 +110,8 @@ def demo_records(schema: Schema, *, rows: int = 300, seed: int = 1, lang: str = 
             "contact": _phone(rng),
             "address": text["addr"].format(n=rng.randint(1, 30), u=rng.randint(101, 2804)),
             "respondent": respondent, "subject": subject,
-            "description": text["praise"] if kind == "praise" else text["suggest"]
-            if kind == "suggestion" else text["desc"].format(s=subject),
+            "description": {"praise": text["praise"], "suggestion": text["suggest"],
+                            "tip_off": text["tip"]}.get(kind, text["desc"].format(s=subject)),
             "request": text["req"], "materials": text["mat"].format(n=rng.randint(1, 99)),
             "category": lab("category", rng.choice(policy.categories.keys())),
             "severity": lab("severity", rng.choices(["light", "general", "major"], [3, 6, 1])[0]),
@@ -129,16 +135,37 @@ def demo_records(schema: Schema, *, rows: int = 300, seed: int = 1, lang: str = 
             return when.replace(second=0, microsecond=0) if when <= now else None
 
         last = t
+        if kind == "complaint":
+            # The clocks of the other presets' regimes: forwarding, escalation reports by
+            # warning level, media involvement (R-WARN, seed 002).
+            rec["transferred_at"] = step(t, 0.5, 6)
+            level = rec["warning_level"]
+            if level in ("A", "B"):
+                rec["report_phone_at"] = step(t, 0.2, 0.9)
+                rec["report_written_at"] = step(t, 1, 3.8)
+            if rec["channel"] == lab("channel", "media") or level == "A":
+                known = t if rec["channel"] == lab("channel", "media") else step(t, 1, 48)
+                if known:
+                    rec["media_known_at"] = known
+                    rec["media_notice_at"] = step(known, 0.2, 0.9)
+                    rec["media_written_at"] = step(known, 0.5, 1.8)
+                    if level == "A":
+                        rec["plan_at"] = step(known, 1, 3.8)
         if kind == "complaint" and rng.random() < 0.04:
             decided = step(t, 2, 72)
             if decided:
+                ground = rng.choice(vs["reject_reason"].keys())
                 rec.update(accepted=lab("yes_no", "no"), accepted_at=decided,
-                           reject_reason=lab("reject_reason", rng.choice(vs["reject_reason"].keys())),
-                           first_reply_at=decided, closed_at=decided,
-                           archived=lab("yes_no", "yes"))
+                           reject_reason=lab("reject_reason", ground),
+                           first_reply_at=decided, reply_written=lab("yes_no", "yes"),
+                           closed_at=decided, archived=lab("yes_no", "yes"))
+                if ground == "time_barred":
+                    rec["harm_known_at"] = (t - dt.timedelta(days=365 * 4)).replace(
+                        hour=0, minute=0)
                 last = decided
-        elif (decided := step(t, 1, 60)) is not None:
+        elif kind == "complaint" and (decided := step(t, 1, 60)) is not None:
             rec.update(accepted=lab("yes_no", "yes"), accepted_at=decided)
+            rec["stock_decision_at"] = step(decided, 1, 7.5)
             last = decided
             chain = [("first_reply_at", decided, 2, 90), ("assigned_at", decided, 0.5, 8),
                      ("dept_reply_at", None, 4, 60), ("resolved_at", None, 12, 200),
@@ -150,13 +177,18 @@ def demo_records(schema: Schema, *, rows: int = 300, seed: int = 1, lang: str = 
                     break
                 rec[key] = when
                 last = max(last, when)
+                if key == "first_reply_at" and rng.random() < 0.3:
+                    rec["second_reply_at"] = step(when, 12, 70)
                 if key == "assigned_at":
+                    rec["onsite_at"] = step(when, 12, 160)
                     rec["validity"] = lab("validity", "valid" if rng.random() < 0.85 else "invalid")
                 if key == "dept_reply_at":
                     rec["plan_agreed"] = lab("yes_no", "yes")
                     rec["root_cause"] = text["cause"].format(s=subject)
                     rec["corrective_action"] = text["action"].format(d=dept)
                 if key == "resolved_at" and rng.random() < 0.06:
+                    # agreed while the work was under way (R-EXTEND), before the result
+                    rec["extended_at"] = rec["accepted_at"]
                     rec["extended_to"] = (when + dt.timedelta(days=rng.randint(1, 4))).replace(
                         hour=0, minute=0)
                     rec["extension_reason"] = text["ext"]
@@ -168,11 +200,14 @@ def demo_records(schema: Schema, *, rows: int = 300, seed: int = 1, lang: str = 
                     rec["reply_written"] = lab("yes_no", "yes")
                     if sat not in ("very_satisfied", "satisfied"):
                         if rng.random() < 0.5:
-                            break  # reprocessing: stays open (R-REOPEN)
-                        rec["escalated"] = lab("yes_no", "yes")
-                if key == "closed_at" and now - when > dt.timedelta(days=20):
+                            break  # to be reprocessed: stays open (R-REOPEN)
+                        # reprocessed once, still unsatisfied: escalated, closed on instruction
+                        rec.update(first_satisfaction=rec["satisfaction"], reprocess_count=1,
+                                   escalated=lab("yes_no", "yes"))
+                if key == "closed_at":
                     rec["archived"] = lab("yes_no", "yes")
-            if rec.get("resolved_at") is None and rng.random() < 0.3 and last < now:
+            if (kind == "complaint" and rec.get("resolved_at") is None and rng.random() < 0.3
+                and last < now):
                 rec["last_followup_at"] = step(last, 4, 48) or last
         rec["updated_at"] = max(v for v in rec.values() if isinstance(v, dt.datetime))
         # A repeat: a later complaint of an earlier complainant about the same department.

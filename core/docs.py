@@ -1,4 +1,5 @@
-"""The README's column reference, generated from sheets_schema/ (`python -m core.docs`)."""
+"""The README's column reference and presets table, generated from sheets_schema/
+(`python -m core.docs`)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import re
 import sys
 from pathlib import Path
 
+from core.policy import load_policy, policy_names
 from core.schema import Schema, schema
 
 BEGIN, END = "<!-- columns:begin -->", "<!-- columns:end -->"
+PRESETS_BEGIN, PRESETS_END = "<!-- presets:begin -->", "<!-- presets:end -->"
+UNITS = {"hours": "h", "days": "days", "working_days": "working days", "same_day": "same day"}
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
@@ -27,10 +31,49 @@ def columns_markdown(s: Schema) -> str:
     return "\n".join(lines)
 
 
+def _amount(n: float, unit: str) -> str:
+    return "same day" if unit == "same_day" else f"{n:g} {UNITS[unit]}"
+
+
+def _length(c) -> str:
+    if isinstance(c.length, dict):
+        by = " / ".join(f"{k} {v:g}" for k, v in c.length.items() if k not in ("by", "blank"))
+        return f"{by} {UNITS[c.unit]} (by `{c.length['by']}`)"
+    cases = "".join(f"; {_amount(case.get('length', c.length), case.get('unit', c.unit))} if "
+                    + ", ".join(f"`{k}`" for k in case["if"]) for case in c.cases)
+    return _amount(c.length, c.unit) + cases
+
+
+def presets_markdown(s: Schema) -> str:
+    """Every preset's clocks: id, start → stop, length, the rows it is limited to, its seed;
+    and the clocks of its regime it leaves out, with the reason."""
+    lines = ["| preset | clock | start → stop | length | only when | seed |",
+             "|---|---|---|---|---|---|"]
+    for name in policy_names():
+        p, _ = load_policy(name, s)
+        first = f"`{name}` {p.zh} [{', '.join(p.seeds)}]"
+        for c in p.clocks:
+            start = " or ".join(f"`{m}`" + (" (if " + ", ".join(f"{k} {v}" for k, v in
+                                                               c.start_if[m].items()) + ")"
+                                            if m in c.start_if else "") for m in c.start)
+            stop = " or ".join(f"`{m}`" for m in (c.stop, *c.stop_also))
+            when = ", ".join(f"`{k}` {'/'.join(map(str, v)) if isinstance(v, list) else v}"
+                             for k, v in c.when.items()) or "—"
+            lines.append(f"| {first} | `{c.id}` {c.zh} | {start} → {stop} | {_length(c)} | "
+                         f"{when} | {c.seed} |")
+            first = ""
+        for cid, reason in p.omitted:
+            lines.append(f"| {first} | `{cid}` left out | | | {reason} | |")
+            first = ""
+    return "\n".join(lines)
+
+
 def update_readme(path: Path = README) -> bool:
     text = path.read_text(encoding="utf-8")
     new = re.sub(f"{BEGIN}.*?{END}", f"{BEGIN}\n{columns_markdown(schema())}\n{END}", text,
                  flags=re.S)
+    new = re.sub(f"{PRESETS_BEGIN}.*?{PRESETS_END}",
+                 f"{PRESETS_BEGIN}\n{presets_markdown(schema())}\n{PRESETS_END}", new, flags=re.S)
     path.write_text(new, encoding="utf-8")
     return new != text
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,7 +21,13 @@ DEFAULT_POLICY = "consumer"
 
 @dataclass(frozen=True)
 class ClockSpec:
-    """One deadline: from the first non-empty `start` milestone to `stop`, `length` `unit`s."""
+    """One deadline: from the first non-empty `start` milestone to `stop`, `length` `unit`s.
+
+    `start_if` limits a start milestone to rows matching a condition ({column: values});
+    `when` limits the whole clock to matching rows; `stop_also` names milestones that stop
+    it too (the earliest recorded wins); `needs` names columns the clock cannot do without,
+    so a blank one is a problem on its row (the `by` column of a length is always needed).
+    """
 
     id: str
     zh: str
@@ -31,9 +38,19 @@ class ClockSpec:
     length: float | dict
     cases: tuple[dict, ...] = ()
     seed: str = ""
+    start_if: dict = field(default_factory=dict)
+    when: dict = field(default_factory=dict)
+    stop_also: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
+
+    @property
+    def needed(self) -> tuple[str, ...]:
+        """Columns a row must fill for this clock: `needs` and the length's `by` column."""
+        by = (self.length["by"],) if isinstance(self.length, dict) else ()
+        return tuple(dict.fromkeys((*self.needs, *by)))
 
 
 @dataclass(frozen=True)
@@ -47,6 +64,8 @@ class Policy:
     closure: dict
     categories: ValueSet
     clocks: tuple[ClockSpec, ...]
+    omitted: tuple[tuple[str, str], ...] = ()   # (clock id, reason) of the regime's clocks left out
+    flow: tuple[str, ...] = ()                 # R-FLOW steps the preset uses, in order
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -79,7 +98,12 @@ def _clock(raw: dict, where: str, schema: Schema) -> ClockSpec:
         raise SchemaError(f"{where}: a clock needs {', '.join(sorted(need))} (got {raw!r:.80})")
     cols = {c.key for c in schema.tab("complaints").columns}
     start = tuple(raw["start"]) if isinstance(raw["start"], list) else (raw["start"],)
-    for m in (*start, raw["stop"]):
+    also = tuple(raw.get("stop_also") or ())
+    start_if = dict(raw.get("start_if") or {})
+    when = dict(raw.get("when") or {})
+    needs = tuple(raw.get("needs") or ())
+    conds = [c for cond in (*start_if.values(), when) for c in cond]
+    for m in (*start, raw["stop"], *also, *start_if, *conds, *needs):
         if m not in cols:
             raise SchemaError(f"{where}: clock '{raw['id']}' names milestone '{m}', "
                               f"which is not a column of the register")
@@ -88,12 +112,13 @@ def _clock(raw: dict, where: str, schema: Schema) -> ClockSpec:
             raise SchemaError(f"{where}: clock '{raw['id']}' has unit '{unit}' "
                               f"(one of {', '.join(UNITS)})")
     length = raw["length"]
-    if isinstance(length, dict) and ("by" not in length or "default" not in length):
+    if isinstance(length, dict) and ("by" not in length or "blank" not in length
+                                     or length["blank"] not in length):
         raise SchemaError(f"{where}: clock '{raw['id']}': a length by column needs 'by' and "
-                          f"'default'")
+                          f"'blank' (the value assumed, with a problem, while the cell is empty)")
     return ClockSpec(str(raw["id"]), str(raw["zh"]), str(raw["en"]), start, str(raw["stop"]),
                      str(raw["unit"]), length, tuple(raw.get("cases", []) or []),
-                     str(raw.get("seed", "")))
+                     str(raw.get("seed", "")), start_if, when, also, needs)
 
 
 @cache
@@ -111,12 +136,25 @@ def _preset(name: str) -> dict:
         if key not in data:
             raise SchemaError(f"{path}: the preset needs '{key}'")
         merged[key] = data[key]
+    merged["flow"] = data.get("flow") or base.get("flow") or []
+    merged["omitted"] = data.get("omitted") or []
+    for o in merged["omitted"]:
+        if not isinstance(o, dict) or not {"clock", "reason"} <= o.keys() or not o["reason"]:
+            raise SchemaError(f"{path}: each omitted clock needs 'clock' and a 'reason' "
+                              f"(got {o!r})")
     return merged
+
+
+def split_list(text: str) -> list[str]:
+    """A Settings cell holding a list: items separated by commas, 、, semicolons or spaces."""
+    return [p for p in re.split(r"[,，、;；\s]+", str(text).strip()) if p]
 
 
 def _coerce(value: str, default: object) -> object:
     """A Settings cell typed like the preset's value; ValueError when it cannot be."""
     text = str(value).strip()
+    if isinstance(default, list):
+        return split_list(text)
     if isinstance(default, bool):
         folded = text.lower()
         if folded in ("yes", "true", "1", "是"):
@@ -124,7 +162,7 @@ def _coerce(value: str, default: object) -> object:
         if folded in ("no", "false", "0", "否"):
             return False
         raise ValueError("expected yes or no")
-    if isinstance(default, int) and not isinstance(default, bool):
+    if isinstance(default, int):
         f = float(text)
         if not f.is_integer() or f < 0:
             raise ValueError("expected a whole number of 0 or more")
@@ -172,6 +210,8 @@ def load_policy(name: str, schema: Schema, overrides: dict[str, str] | None = No
                     clock_raw[cid]["length"] = f
             elif key in data["settings"]:
                 new = _coerce(value, data["settings"][key])
+                if key == "calendar_complete" and not all(re.fullmatch(r"\d{4}", y) for y in new):
+                    raise ValueError("expected years such as 2027, 2028")
                 if key == "timezone":
                     try:
                         ZoneInfo(str(new))
@@ -198,5 +238,7 @@ def load_policy(name: str, schema: Schema, overrides: dict[str, str] | None = No
     clocks = tuple(_clock(c, where, schema) for c in clock_raw.values())
     policy = Policy(str(data["name"]), str(data["zh"]), str(data["en"]),
                     tuple(str(s) for s in data["seeds"]), data["settings"], data["scoring"],
-                    data["closure"], ValueSet.build("category", cats, where), clocks)
+                    data["closure"], ValueSet.build("category", cats, where), clocks,
+                    tuple((str(o["clock"]), str(o["reason"])) for o in data["omitted"]),
+                    tuple(str(s) for s in data["flow"]))
     return policy, refused

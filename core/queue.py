@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from core.closure import open_rows
+from core.flow import next_steps
 from core.register import Register
 
 LIVE = ("overdue", "due_soon", "running")
@@ -14,9 +15,11 @@ QUEUE_COLUMNS = ("id", "subject", "department", "handler", "severity", "warning_
 
 
 def queue_frame(reg: Register) -> pd.DataFrame:
-    """One line per open complaint: its nearest live clock, due time and state."""
+    """One line per open complaint: its nearest live clock, due time and state, and its next
+    step and owner (R-FLOW)."""
     rows = open_rows(reg)
     out = reg.table.loc[rows, list(QUEUE_COLUMNS)].copy()
+    out = out.join(next_steps(reg))
     dues, states, names = [], [], []
     for cid, c in reg.clocks.items():
         live = c.loc[rows, "state"].isin(LIVE)

@@ -13,15 +13,17 @@ import pandas as pd
 
 from core import clock
 from core.calendar import WorkCalendar, calendar_for
-from core.deadlines import compute_clocks
+from core.closure import closure_problems
+from core.deadlines import clock_problems, compute_clocks
 from core.errors import RegisterError
 from core.flags import compute_flags
+from core.flow import flow_problems
 from core.i18n import message
 from core.parse import text_of
 from core.policy import DEFAULT_POLICY, Policy, load_policy
 from core.schema import Schema
 from core.store.base import RawBook
-from core.validate import Problem, raw_frame, type_frame, validate
+from core.validate import Problem, raw_frame, time_bar_problems, type_frame, validate
 
 
 @dataclass
@@ -80,7 +82,8 @@ def _settings(book: RawBook, schema: Schema) -> dict[str, str]:
             if text_of(k)}
 
 
-def _holidays(book: RawBook, schema: Schema, tz) -> tuple[dict[dt.date, bool], list[Notice]]:
+def holiday_overrides(book: RawBook, schema: Schema, tz) -> tuple[dict[dt.date, bool], list[Notice]]:
+    """The Holidays tab's days (True = a working day), and notices for its bad rows."""
     raw = book.tabs.get("holidays")
     if raw is None or not raw.header or all(text_of(h) == "" for h in raw.header):
         return {}, []
@@ -99,6 +102,27 @@ def _holidays(book: RawBook, schema: Schema, tz) -> tuple[dict[dt.date, bool], l
             continue
         out[d.date()] = kind == "workday"
     return out, notices
+
+
+def _rule_problems(table: pd.DataFrame, policy: Policy, clocks: dict[str, pd.DataFrame],
+                   schema: Schema, problems: list[Problem]) -> list[Problem]:
+    """The row problems that need the policy: R-CLOSE on closed rows, the clocks' (R-EXTEND,
+    a column a clock needs, a stop missing on a closed row), R-ACCEPT's time bar and R-FLOW's.
+    Where a closure item and a clock point at the same cell, the closure item says it."""
+    have = {(p.row, p.column, p.code) for p in problems}  # R-CLOSE 7 is row validation too
+    closing = [p for p in closure_problems(table, policy, schema.value_sets["satisfaction"])
+               if (p.row, p.column, p.code) not in have]
+    taken = {(p.row, p.column) for p in closing} | {(p.row, p.column) for p in problems}
+    clock = [p for p in clock_problems(table, policy, clocks, schema)
+             if (p.row, p.column) not in taken]
+    out = [*problems, *closing, *clock,
+           *time_bar_problems(table, int(policy.settings["reject_after_years"]),
+                              next(c for c in schema.value_sets["reject_reason"].choices
+                                   if c.key == "time_barred")),
+           *flow_problems(table)]
+    order = {c.key: i for i, c in enumerate(schema.tab("complaints").columns)}
+    out.sort(key=lambda p: (p.row, order.get(p.column, 99)))
+    return out
 
 
 def build_register(book: RawBook, schema: Schema, *, policy_name: str | None = None,
@@ -121,16 +145,18 @@ def build_register(book: RawBook, schema: Schema, *, policy_name: str | None = N
                                                   "default": default}))
     tz = policy.tz
     local_now = clock.local(now, tz) if now is not None else clock.now_in(tz)
-    overrides, holiday_notices = _holidays(book, schema, tz)
+    overrides, holiday_notices = holiday_overrides(book, schema, tz)
     notices += holiday_notices
     table, problems = validate(schema.tab("complaints"), book.tabs["complaints"], schema,
                                policy.categories, tz)
     years = pd.concat([table["received_at"], pd.Series([pd.Timestamp(local_now)])]).dt.year
-    cal = calendar_for(overrides, [int(y) for y in years.dropna().unique()])
+    complete = {int(y) for y in policy.settings["calendar_complete"]}
+    cal = calendar_for(overrides, [int(y) for y in years.dropna().unique()], complete)
     clocks = compute_clocks(table, policy, cal, local_now)
     used = pd.concat([c[col] for c in clocks.values() for col in ("start", "due")]).dropna()
     for year in cal.uncovered_years(used.to_numpy("datetime64[D]")):
         notices.append(Notice("calendar_year", {"year": year}))
+    problems = _rule_problems(table, policy, clocks, schema, problems)
     flags = compute_flags(table, policy)
     depts = []
     if "departments" in book.tabs and book.tabs["departments"].header:

@@ -11,6 +11,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import vl_convert as vlc
 
 from core.errors import RegisterError
@@ -46,6 +47,11 @@ def generated(reg: Register, lang: str) -> str:
                  policy=reg.policy.label(lang))
 
 
+def calendar_warnings(reg: Register, lang: str) -> list[str]:
+    """R-CAL: the pack says when its dates use a year the calendar does not know."""
+    return [w.message(lang) for w in reg.warnings if w.code == "calendar_year"]
+
+
 def chart_png(section: Section, scale: float = 2.0) -> bytes | None:
     if section.chart is None:
         return None
@@ -62,6 +68,9 @@ def write_xlsx(reg: Register, sections: list[Section], path: Path, lang: str) ->
     from core.store.workbook import write_tables
 
     tables = [(s.title, s.table) for s in sections if not s.table.empty or s.key == "overview"]
+    notes = calendar_warnings(reg, lang)
+    if notes:
+        tables.insert(0, (label("warnings", lang), pd.DataFrame({label("warnings", lang): notes})))
     return write_tables(path, tables)
 
 
@@ -81,7 +90,9 @@ def render_html(reg: Register, sections: list[Section], period: str, lang: str) 
              "margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.2rem .5rem;"
              "text-align:left}th{background:#f3f3f3}img{max-width:100%}</style></head><body>",
              f"<h1>{esc(title)} · {esc(period)}</h1>",
-             f"<p>{esc(reg.source)} — {esc(generated(reg, lang))}</p>"]
+             f"<p>{esc(reg.source)} — {esc(generated(reg, lang))}</p>",
+             *(f"<p class='warning'><strong>{esc(label('warnings', lang))}:</strong> {esc(w)}</p>"
+               for w in calendar_warnings(reg, lang))]
     for s in sections:
         parts.append(f"<section id='{s.key}'><h2>{esc(s.title)}</h2>")
         parts += [f"<p>{esc(line)}</p>" for line in s.text]
@@ -134,6 +145,10 @@ def render_pdf(reg: Register, sections: list[Section], period: str, lang: str) -
     pdf.multi_cell(0, 10, f"{title} · {period}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=9)
     pdf.multi_cell(0, 5, generated(reg, lang), new_x="LMARGIN", new_y="NEXT")
+    for w in calendar_warnings(reg, lang):
+        pdf.set_text_color(160, 60, 0)
+        pdf.multi_cell(0, 5, f"{label('warnings', lang)}: {w}", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0)
     for s in sections:
         pdf.ln(3)
         pdf.set_font("cjk", size=13)

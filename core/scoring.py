@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
@@ -11,38 +9,94 @@ from core.period import parse_period
 from core.register import Register
 from core.schema import fold, norm
 
+DAY = pd.Timedelta(days=1)
+WEEK = pd.Timedelta(days=7)
 
-def _late_clock(reg: Register, clock_id: str | None, kind: str, period) -> pd.DataFrame:
-    """Rows whose `clock_id` fell due in the period and ended (or is still open) late."""
-    cols = ["row", "id", "department", "clock", "kind", "due", "end", "late_days", "exempt"]
+
+def _begun(when: pd.Timestamp, due: pd.Series, total: pd.Series, unit: pd.Timedelta) -> pd.Series:
+    """How many units (days or weeks) of lateness had begun before `when`: the k-th begins
+    at due + (k-1) units, and a clock has `total` in all."""
+    return np.ceil((when - due) / unit).clip(lower=0).clip(upper=total).fillna(0).astype(int)
+
+
+def _repeats(reg: Register, rect: str | None) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """R-SCORE-4, for each complaint: whether it has a rectification period (the preset's
+    rectification clock, from its start to its due: the period the seed's improvement
+    proposal names), the first repeat received within it, and every repeat's received time
+    (for complaints without such a period, where the review cycle itself is the period)."""
+    t = reg.table
+    key = fold(t["id"])
+    first = pd.Series(t.index, index=key).groupby(level=0).first()
+    kids = t[t["kind"].eq("complaint") & t["parent_id"].ne("") & t["received_at"].notna()]
+    parent = fold(kids["parent_id"]).map(first)
+    pairs = pd.DataFrame({"parent": parent, "at": kids["received_at"]}).dropna()
+    pairs["parent"] = pairs["parent"].astype(int)
+    window = pd.Series(pd.NaT, index=t.index, dtype="datetime64[us]")
+    opens = window.copy()
+    if rect and rect in reg.clocks:
+        opens, window = reg.clocks[rect]["start"], reg.clocks[rect]["due"]
+    lo, hi = opens.reindex(pairs["parent"]).to_numpy(), window.reindex(pairs["parent"]).to_numpy()
+    inside = pairs[(pairs["at"].to_numpy() >= lo) & (pairs["at"].to_numpy() <= hi)]
+    within = inside.groupby("parent")["at"].min().reindex(t.index)
+    return window.notna(), within, pairs.set_index("parent")["at"]
+
+
+def _late_clock(reg: Register, clock_id: str | None, kind: str, period,
+                repeats: tuple[pd.Series, pd.Series, pd.Series]) -> pd.DataFrame:
+    """Each row's lateness on `clock_id` that falls in the period (R-SCORE-1), the doubling
+    that falls in it (R-SCORE-4), and agreed extensions first due in it (R-SCORE-2).
+
+    A unit of lateness counts in the cycle in which it begins, so a closed cycle's figure
+    never changes: a clock late across months costs each month its own days (or weeks), and
+    a clock stops at its milestone or, failing that, at the complaint's closing.
+    """
+    cols = ["row", "id", "department", "clock", "kind", "due", "late_days", "units", "extra",
+            "exempt"]
     if not clock_id or clock_id not in reg.clocks:
         return pd.DataFrame(columns=cols)
     c, t = reg.clocks[clock_id], reg.table
+    now = pd.Timestamp(reg.now)
+    start = period.start
+    stop = max(min(period.end, now), start)
     agreed = t["extension_agreed"].eq(True).fillna(False).astype(bool)
     due = c["due"].where(~c["extended"] | agreed, c["original_due"])  # R-SCORE-2
-    end = c["stop"].fillna(pd.Timestamp(reg.now))
-    late = due.notna() & (end > due) & period.contains(due) & t["department"].ne("")
-    exempt = (c["extended"] & agreed & due.notna() & (end <= due) & (end > c["original_due"])
-              & period.contains(c["original_due"]) & t["department"].ne(""))
-    pick = late | exempt
-    days = np.ceil(((end - due) / pd.Timedelta(days=1)).where(late, 0)).astype(int)
+    end = c["end"].fillna(now).where(c["start"].notna())
+    scored = due.notna() & t["department"].ne("")
+    unit = DAY if kind == "result" else WEEK
+    total = np.ceil((end - due) / unit).clip(lower=0)
+    before = _begun(stop, due, total, unit)
+    units = before - _begun(start, due, total, unit)
+    days_total = np.ceil((end - due) / DAY).clip(lower=0)
+    days = _begun(stop, due, days_total, DAY) - _begun(start, due, days_total, DAY)
+    # R-SCORE-4: with a repeat in the rectification period, each unit is charged again at the
+    # later of its own start and the repeat's arrival; without such a period, a repeat in
+    # the same review cycle doubles that cycle's units.
+    has_period, within, every = repeats
+    extra = pd.Series(np.select([within < start, within < stop], [units, before], 0),
+                      index=t.index)
+    in_cycle = every[(every >= start) & (every < stop)].index.unique()
+    extra = extra.where(has_period, units.where(t.index.isin(in_cycle), 0))
+    original = c["original_due"]
+    exempt = (scored & c["extended"] & agreed & (original >= start) & (original < stop)
+              & (end > original))
+    pick = scored & ((units > 0) | (extra > 0) | exempt)
     return pd.DataFrame({"row": t.index[pick], "id": t.loc[pick, "id"],
                          "department": t.loc[pick, "department"], "clock": clock_id,
-                         "kind": kind, "due": due[pick], "end": end[pick],
-                         "late_days": days[pick], "exempt": exempt[pick]})
+                         "kind": kind, "due": due[pick], "late_days": days[pick],
+                         "units": units[pick], "extra": extra[pick], "exempt": exempt[pick]})
 
 
 def department_scores(reg: Register, period_text: str) -> dict:
-    """Each department's points for the cycle, with the deductions and exemptions behind them."""
+    """Each department's points for the cycle, with the deductions and exemptions behind them.
+
+    Final once the cycle has ended: the same figures whatever `reg.now` is after it."""
     period = parse_period(period_text)
     sc = reg.policy.scoring
     t = reg.table
-    late = pd.concat([_late_clock(reg, sc.get("result_clock"), "result", period),
-                      _late_clock(reg, sc.get("rectification_clock"), "rectification", period)])
-    # R-SCORE-4: a repeat in the same cycle, against the same department, doubles.
-    repeats = t[t["parent_id"].ne("") & period.contains(t["received_at"])]
-    caused = {(norm(p), norm(d)) for p, d in zip(repeats["parent_id"], repeats["department"],
-                                                  strict=True)}
+    repeats = _repeats(reg, sc.get("rectification_clock"))
+    late = pd.concat([_late_clock(reg, sc.get("result_clock"), "result", period, repeats),
+                      _late_clock(reg, sc.get("rectification_clock"), "rectification", period,
+                                  repeats)])
     depts: dict[str, dict] = {}
 
     def dept(name: str) -> dict:
@@ -56,13 +110,12 @@ def department_scores(reg: Register, period_text: str) -> dict:
                  "due": reg.localize(r.due).isoformat(), "late_days": int(r.late_days)}
         if r.exempt:
             d["exemptions"].append(entry)
-            continue
-        if r.kind == "result":  # R-SCORE-1: per day late
-            points = r.late_days * sc["points_per_day_late"]
-        else:  # R-SCORE-1: per week late on rectification
-            points = math.ceil(r.late_days / 7) * sc["points_per_week_late"]
-        doubled = (norm(r.id), norm(r.department)) in caused
-        entry.update(points=points * (sc["repeat_multiplier"] if doubled else 1), doubled=doubled)
+            if not (r.units or r.extra):
+                continue
+        # R-SCORE-1: a point per day late on the result, per week late on the rectification
+        per = sc["points_per_day_late" if r.kind == "result" else "points_per_week_late"]
+        extra = int(r.extra) * (sc["repeat_multiplier"] - 1)  # R-SCORE-4
+        entry.update(points=int(r.units + extra) * per, doubled=bool(r.extra))
         d["deductions"].append(entry)
         d["points_lost"] += entry["points"]
     in_period = period.contains(t["received_at"]) & t["department"].ne("")

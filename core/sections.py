@@ -16,9 +16,10 @@ from core.scoring import department_scores
 from core.stats import BREAKDOWNS, breakdown, figures, monthly_series
 
 HEADLINE = ("received", "accepted", "valid", "closed", "open", "carried_over", "repeats",
-            "groups", "callback_rate", "satisfaction_rate", "resolve_hours_mean",
-            "resolve_hours_median")
-RATES = ("callback_rate", "satisfaction_rate")
+            "groups", "group_rows", "callback_rate", "first_satisfaction_rate",
+            "satisfaction_rate", "reprocessed", "resolve_hours_mean", "resolve_hours_median",
+            "tip_offs")
+RATES = ("callback_rate", "first_satisfaction_rate", "satisfaction_rate")
 
 
 @dataclass
@@ -152,7 +153,7 @@ def trends_and_repeats(reg: Register, period: Period, lang: str) -> Section:
                  reg, "category", r.c, lang), n=int(r.n))} for r in hot.itertuples()]
     f = figures(reg, period)
     text = [label("text_repeats", lang, repeats=f["repeats"], groups=f["groups"],
-                  threshold=reg.policy.settings["trend_threshold"])]
+                  group_rows=f["group_rows"], threshold=reg.policy.settings["trend_threshold"])]
     if not rows:
         text.append(label("text_no_trend", lang))
     return Section("trends", label("sec_trends", lang), text, pd.DataFrame(rows))

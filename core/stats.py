@@ -23,10 +23,14 @@ def figures(reg: Register, period: Period) -> dict:
     closed = t["closed_at"]
     start, end = period.start, period.end
     open_at = lambda when: (t["received_at"] < when) & (closed.isna() | (closed >= when))  # noqa: E731
-    resolved = period.contains(t["resolved_at"])
+    resolved = period.contains(t["resolved_at"]) & complaints
     hours = ((t["resolved_at"] - t["received_at"]) / pd.Timedelta(hours=1))[resolved]
-    callbacks = period.contains(t["callback_at"])
+    callbacks = period.contains(t["callback_at"]) & complaints
     rated = callbacks & t["satisfaction"].ne("")
+    # R-REOPEN: the first callback's result still counts after a reprocessing.
+    first = t["first_satisfaction"].where(t["first_satisfaction"].ne(""), t["satisfaction"])
+    first_rated = got & complaints & first.ne("")
+    group = reg.flags["group_id"].where(got & complaints, "")
     on_time = {}
     for cid, c in reg.clocks.items():
         due_in = period.contains(c["due"]) & c["state"].isin(("met", "missed", "overdue"))
@@ -48,8 +52,15 @@ def figures(reg: Register, period: Period) -> dict:
                                 int(resolved.sum())),
         "satisfaction_rate": _ratio(int((rated & t["satisfaction"].isin(OK_SATISFACTION)).sum()),
                                     int(rated.sum())),
-        "repeats": int((got & reg.flags["repeat"]).sum()),
-        "groups": int((got & reg.flags["group"]).sum()),
+        "first_satisfaction_rate": _ratio(int((first_rated & first.isin(OK_SATISFACTION)).sum()),
+                                          int(first_rated.sum())),
+        "reprocessed": int((got & complaints & t["reprocess_count"].fillna(0).gt(0)).sum()),
+        "repeats": int((got & complaints & reg.flags["repeat"]).sum()),
+        # R-GROUP: a group is one group, however many of its rows fall in the period
+        "groups": int(group[group.ne("")].nunique()),
+        "group_rows": int(group.ne("").sum()),
+        # R-KIND: tip-offs are counted apart, never as complaints
+        "tip_offs": int((got & t["kind"].eq("tip_off")).sum()),
     }
 
 

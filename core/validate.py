@@ -11,10 +11,8 @@ import pandas as pd
 from core.errors import RegisterError
 from core.i18n import message
 from core.parse import Bad, parse_column, text_of
-from core.schema import Schema, Tab, ValueSet, fold
+from core.schema import Choice, Schema, Tab, ValueSet, fold
 from core.store.base import RawTab
-
-CLOSED_OK = ("satisfied", "very_satisfied")
 
 
 @dataclass
@@ -32,8 +30,43 @@ class Problem:
         for k in ("other",):
             if k in params and params[k] in {c.key for c in tab.columns}:
                 params[k] = tab.column(params[k]).header(lang)
+        # A value shown in both languages comes as NAME_zh and NAME_en.
+        for k in [k for k in params if k.endswith("_zh")]:
+            params[k[:-3]] = params[k if lang == "zh" else k[:-3] + "_en"]
         return message("problems", self.code, lang,
                        column=col.header(lang) if col else self.column, **params)
+
+
+SATISFIED = ("satisfied", "very_satisfied")
+
+
+def satisfaction_item(table: pd.DataFrame) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """R-CLOSE 7 (one definition, used by core.closure and by row validation, so that a write
+    closing an unsatisfied complaint is refused whatever preset): where it applies (complaints
+    that may be valid: not rejected, not invalid), where it holds (satisfied or very
+    satisfied, or escalated after a reprocessing), and where it fails because the escalation
+    came before any reprocessing (R-REOPEN)."""
+    applies = (table["kind"].eq("complaint") & ~table["accepted"].eq(False).fillna(False)
+               & table["validity"].ne("invalid")).astype(bool)
+    escalated = table["escalated"].eq(True).fillna(False).astype(bool)
+    reprocessed = table["reprocess_count"].fillna(0).astype(int) >= 1
+    ok = table["satisfaction"].isin(SATISFIED) | (escalated & reprocessed)
+    return applies, ok, escalated & ~reprocessed
+
+
+def satisfaction_problems(table: pd.DataFrame, satisfaction: ValueSet) -> list[Problem]:
+    """R-CLOSE 7 on closed complaints: the value shown as its label in both languages."""
+    applies, ok, early = satisfaction_item(table)
+    fail = table["closed_at"].notna() & applies & ~ok
+    out = []
+    for r in table.index[(fail & early).to_numpy()]:
+        out.append(Problem(int(r), "reprocess_count", "escalated_before_reprocess"))
+    for r in table.index[(fail & ~early).to_numpy()]:
+        v = table.at[r, "satisfaction"]
+        out.append(Problem(int(r), "satisfaction", "closed_unsatisfied", {
+            "value_zh": satisfaction.label(v, "zh") if v else "—",
+            "value_en": satisfaction.label(v, "en") if v else "—"}))
+    return out
 
 
 def raw_frame(tab: Tab, raw: RawTab) -> pd.DataFrame:
@@ -90,8 +123,9 @@ def type_frame(tab: Tab, frame: pd.DataFrame, value_sets: dict[str, ValueSet],
 
 def check_rows(table: pd.DataFrame, schema: Schema, lang_sets: dict[str, ValueSet],
                bad_cells: set[tuple[int, str]]) -> list[Problem]:
-    """Row rules: required fields, repeated numbers, milestone order, R-ACCEPT, R-RECUSE,
-    R-CLOSE 7 and links to unknown complaints."""
+    """Row rules: required fields, repeated numbers, milestone order (R-FLOW), R-ACCEPT's
+    ground, R-RECUSE, R-CLOSE 7 and links to unknown complaints. Rules that need the policy
+    (the rest of R-CLOSE, clocks, the time bar) run on the whole register (core.register)."""
     tab = schema.tab("complaints")
     problems: list[Problem] = []
     for col in tab.columns:
@@ -130,24 +164,36 @@ def check_rows(table: pd.DataFrame, schema: Schema, lang_sets: dict[str, ValueSe
     for r in table.index[recuse.to_numpy()]:
         problems.append(Problem(int(r), "handler", "handler_is_respondent",
                                 {"value": table.at[r, "handler"]}))
-    sat = lang_sets["satisfaction"]
-    # R-CLOSE 7 applies to accepted, valid complaints; rejected and invalid ones close
-    # with an explanation (R-ACCEPT, R-VALID).
-    applies = (table["kind"].eq("complaint") & ~table["accepted"].eq(False).fillna(False)
-               & table["validity"].ne("invalid"))
-    closed_bad = (applies & table["closed_at"].notna() & ~table["satisfaction"].isin(CLOSED_OK)
-                  & ~table["escalated"].eq(True).fillna(False))
-    for r in table.index[closed_bad.to_numpy()]:
-        v = table.at[r, "satisfaction"]
-        problems.append(Problem(int(r), "satisfaction", "closed_unsatisfied",
-                                {"value": f"{sat.label(v, 'zh')} {sat.label(v, 'en')}" if v
-                                 else "—"}))
+    problems += satisfaction_problems(table, lang_sets["satisfaction"])
     parents = table["parent_id"]
     known = set(folded[ids.ne("")])
     orphan = parents.ne("") & ~fold(parents).isin(known)
     for r in table.index[orphan.to_numpy()]:
         problems.append(Problem(int(r), "parent_id", "unknown_parent", {"value": parents[r]}))
     return problems
+
+
+def time_bar_problems(table: pd.DataFrame, years: int, ground: Choice) -> list[Problem]:
+    """R-ACCEPT: a complaint received more than `years` years after the complainant knew (or
+    should have known) of the harm is not accepted, on the ground of the time bar; that
+    ground needs the date the harm was known, within the bar or not."""
+    known = table["harm_known_at"]
+    barred = known.notna() & (table["received_at"] > known + pd.DateOffset(years=years))
+    complaint = table["kind"].eq("complaint")
+    accepted = ~table["accepted"].eq(False).fillna(False).astype(bool)
+    barred_ground = table["reject_reason"].eq(ground.key)
+    out = []
+    fmt = "%Y-%m-%d"
+    for r in table.index[(complaint & barred & accepted).to_numpy()]:
+        out.append(Problem(int(r), "accepted", "time_barred_accepted", {
+            "known": known[r].strftime(fmt), "years": str(years), "ground_zh": ground.zh,
+            "ground_en": ground.en}))
+    for r in table.index[(complaint & ~accepted & barred_ground & known.isna()).to_numpy()]:
+        out.append(Problem(int(r), "harm_known_at", "time_barred_without_date"))
+    for r in table.index[(complaint & ~accepted & barred_ground & known.notna() & ~barred).to_numpy()]:
+        out.append(Problem(int(r), "reject_reason", "time_barred_within", {
+            "known": known[r].strftime(fmt), "years": str(years)}))
+    return out
 
 
 def validate(tab: Tab, raw: RawTab, schema: Schema, categories: ValueSet,
@@ -164,4 +210,4 @@ def validate(tab: Tab, raw: RawTab, schema: Schema, categories: ValueSet,
     return table, problems
 
 
-__all__ = ["Bad", "Problem", "check_rows", "raw_frame", "type_frame", "validate"]
+__all__ = ["Bad", "Problem", "check_rows", "raw_frame", "time_bar_problems", "type_frame", "validate"]

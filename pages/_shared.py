@@ -24,6 +24,9 @@ if PagesManager.uses_pages_directory:
     st.rerun()
 
 
+BANNER_WARNINGS = ("calendar_year",)
+
+
 def lang() -> str:
     return st.session_state.get("lang", "zh")
 
@@ -92,6 +95,9 @@ def register() -> Register | None:
         read_at = clock.local(read_at, reg.policy.tz)  # shown in the register's time
         st.session_state["last_good"] = (reg, read_at)
         st.session_state["read_at"] = read_at
+        for w in reg.warnings:  # R-CAL: a year the calendar does not know, on every page
+            if w.code in BANNER_WARNINGS:
+                st.warning(w.message(lang()))
         return reg
     except RegisterError as exc:
         st.error(t("read_error", e=exc))

@@ -2,10 +2,18 @@
 
 import streamlit as st
 
-from core.closure import can_close, checklist, needs_reprocessing, open_rows
+from core.closure import (
+    can_close,
+    can_escalate,
+    checklist,
+    needs_reprocessing,
+    open_rows,
+    reprocess_changes,
+    times_reprocessed,
+)
 from core.errors import RegisterError
 from core.intake import record_milestones, register_complaint
-from pages._shared import clear_cache, lang, now, register, store, t, user
+from pages._shared import choices, clear_cache, lang, now, register, store, t, user
 
 
 def _write(reg, row, changes, message) -> None:
@@ -45,12 +53,15 @@ if reg is not None:
         if st.button(t("close_button"), type="primary", disabled=not can_close(reg, row),
                      key="close_go"):
             _write(reg, row, {"closed_at": "now"}, t("closed_ok", id=pick))
+        if times_reprocessed(reg, row):
+            first = r["first_satisfaction"] or r["satisfaction"]
+            st.caption(t("reprocessed_times", n=times_reprocessed(reg, row),
+                         first=choices(reg, "satisfaction")[1](first) or "—"))
         if needs_reprocessing(reg, row):
             st.warning(t("unsatisfied"))
             a, b, c = st.columns(3)
             if a.button(t("reprocess"), key="reprocess"):
-                _write(reg, row, {"resolved_at": "", "callback_at": "", "satisfaction": ""},
-                       t("recorded"))
+                _write(reg, row, reprocess_changes(reg, row), t("recorded"))
             if b.button(t("linked_repeat"), key="repeat"):
                 values = {k: r[k] for k in ("complainant", "contact", "respondent", "subject",
                                             "description", "request", "channel")}
@@ -62,5 +73,7 @@ if reg is not None:
                 else:
                     clear_cache()
                     st.success(t("saved", id=saved.id))
-            if c.button(t("escalate"), key="escalate"):
+            # R-REOPEN: escalation only after a reprocessing that still left them unsatisfied
+            if c.button(t("escalate"), key="escalate", disabled=not can_escalate(reg, row),
+                        help=None if can_escalate(reg, row) else t("escalate_after_reprocess")):
                 _write(reg, row, {"escalated": "yes"}, t("recorded"))

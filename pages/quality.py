@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages._shared import lang, register, t
+from pages._shared import BANNER_WARNINGS, lang, register, t
 
 st.header(t("page_quality"))
 st.write(t("quality_intro"))
@@ -15,7 +15,8 @@ if reg is not None:
     c2.metric(t("with_problems"), len(by_row))
     c3.metric(t("overdue"), int(sum(c["state"].eq("overdue").sum() for c in reg.clocks.values())))
     for w in reg.warnings:
-        st.warning(w.message(lang()))
+        if w.code not in BANNER_WARNINGS:  # those are on every page already
+            st.warning(w.message(lang()))
     if reg.table.empty:
         st.info(t("empty_register"))
     elif not reg.problems:

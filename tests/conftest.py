@@ -46,14 +46,14 @@ def check_json(path: Path, *extra: str) -> tuple[int, dict]:
 
 
 EN_HEADER = ["Complaint No.", "Received", "Subject", "Kind", "Accepted", "Reason not accepted",
-             "Handler", "Respondent", "Closed", "Satisfaction", "Escalated", "Contact"]
+             "Handler", "Respondent", "Closed", "Satisfaction", "Escalated", "Contact", "Validity",
+             "Decided", "Root cause", "Corrective action", "First reply", "Written reply",
+             "Resolved", "Callback", "Archived", "Times reprocessed"]
 
 
 def en_row(id="TS20261102001", received=dt.datetime(2026, 11, 2, 9, 0), subject="Lift broken",
            **kw) -> list[object]:
-    values = {"Kind": "", "Accepted": "", "Reason not accepted": "", "Handler": "",
-              "Respondent": "", "Closed": None, "Satisfaction": "", "Escalated": "",
-              "Contact": ""}
+    values = dict.fromkeys(EN_HEADER[3:], "")
     values.update({k.replace("_", " ").capitalize(): v for k, v in kw.items()})
     return [id, received, subject, *[values[h] for h in EN_HEADER[3:]]]
 

@@ -64,7 +64,7 @@ class Tab:
     validations: list[dict] = field(default_factory=list)
     column_formats: dict[int, str] = field(default_factory=dict)
     row_count: int = 1000
-    column_count: int = 60
+    column_count: int = 26  # a new Google sheet's grid: 1000 rows, columns A–Z
 
     @property
     def rows(self) -> list[list]:
@@ -116,6 +116,7 @@ class FakeSheets:
     # --- human side ------------------------------------------------------------------------
     def add_tab(self, title: str, rows: list[list] | None = None) -> Tab:
         tab = Tab(self.next_id, title, [Row(list(r)) for r in rows or []])
+        tab.column_count = max([26, *(len(r) for r in rows or [])])
         self.next_id += 1
         self.tabs.append(tab)
         return tab
@@ -160,6 +161,7 @@ class FakeSheets:
 
     def insert_column(self, title: str, at: int, header: str = "") -> None:
         t = self.tab(title)
+        t.column_count += 1
         for i, r in enumerate(t.grid):
             if len(r.cells) >= at - 1:
                 r.cells.insert(at - 1, header if i == 0 and header else "")
@@ -380,6 +382,11 @@ class FakeSheets:
     def put(self, a1: str, values: list[list], option: str) -> None:
         title, cells = self.split(a1)
         r1, c1, _, _ = self.bounds(cells)
+        tab = self.tab(title)
+        width = max((c1 - 1 + len(r) for r in values), default=0)
+        if width > tab.column_count or r1 - 1 + len(values) > tab.row_count:
+            raise BadRequest(f"Range ({a1}) exceeds grid limits. Max rows: {tab.row_count}, "
+                             f"max columns: {tab.column_count}")
         for i, row in enumerate(values):
             for j, v in enumerate(row):
                 if v is not None:  # "Null values will be skipped"
@@ -500,6 +507,7 @@ class FakeSheets:
                 args["properties"]["title"]).id}}}
         if kind == "appendCells":
             tab = self.by_id(args["sheetId"])
+            self._fits(tab, 0, max((len(r.get("values", [])) for r in args["rows"]), default=0))
             last = tab.last_row()
             del tab.grid[last:]
             for row in args["rows"]:
@@ -527,6 +535,8 @@ class FakeSheets:
                 raise BadRequest("fake: updateCells needs start")
             tab = self.by_id(args["start"]["sheetId"])
             r0, c0 = args["start"].get("rowIndex", 0), args["start"].get("columnIndex", 0)
+            self._fits(tab, c0, max((len(r.get("values", [])) for r in args.get("rows", [])),
+                                    default=0))
             fields = args.get("fields", "")
             for i, row in enumerate(args.get("rows", [])):
                 while len(tab.grid) <= r0 + i:
@@ -591,6 +601,13 @@ class FakeSheets:
                     if pattern:
                         r.formats[c] = pattern
             return {}
+        if kind == "appendDimension":
+            tab = self.by_id(args["sheetId"])
+            if args["dimension"] == "COLUMNS":
+                tab.column_count += args["length"]
+            else:
+                tab.row_count += args["length"]
+            return {}
         if kind == "updateSheetProperties":
             props = args["properties"]
             self.by_id(props["sheetId"]).frozen = props["gridProperties"]["frozenRowCount"]
@@ -603,6 +620,12 @@ class FakeSheets:
             self.by_id(args["range"]["sheetId"]).validations.append(args)
             return {}
         raise BadRequest(f"fake: unsupported request {kind}")
+
+    @staticmethod
+    def _fits(tab: Tab, c0: int, width: int) -> None:
+        if c0 + width > tab.column_count:
+            raise BadRequest(f"Invalid requests: the cells exceed grid limits. Max columns: "
+                             f"{tab.column_count}")
 
     @staticmethod
     def _value_of(cell: dict):

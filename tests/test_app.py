@@ -4,6 +4,7 @@ import datetime as dt
 import shutil
 
 import openpyxl
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -172,7 +173,8 @@ def closable_book(tmp_path, **over):
            "First reply": "2026-11-02 10:00", "Written reply": "yes",
            "Resolved": "2026-11-05 09:00", "Callback": "2026-11-06 09:00",
            "Satisfaction": "satisfied", "Archived": "yes", "Escalated": "", "Closed": "",
-           "Version": 1, "Updated": "", "Updated by": ""}
+           "First callback satisfaction": "", "Times reprocessed": "", "Version": 1,
+           "Updated": "", "Updated by": ""}
     row.update(over)
     return write_xlsx(tmp_path / "c.xlsx", {"Complaints": [list(row), list(row.values())]})
 
@@ -192,15 +194,39 @@ def test_the_close_button_stays_disabled_until_the_checklist_holds(tmp_path):
     assert reg.table.at[2, "version"] == 2 and reg.table.at[2, "updated_by"] == "app"
 
 
-def test_an_unsatisfied_callback_offers_reprocessing_a_repeat_or_escalation(tmp_path):
-    # R-REOPEN and R-CLOSE 7: unsatisfied never closes silently; escalation allows closing
+def test_an_unsatisfied_callback_is_reprocessed_before_any_escalation(tmp_path):
+    # R-REOPEN and R-CLOSE 7: unsatisfied never closes silently; reprocessing keeps the first
+    # result; escalation is offered only once a reprocessing still left it unsatisfied
     at = app_on(closable_book(tmp_path, Satisfaction="unsatisfied"), "en", "closure")
     assert at.button(key="close_go").disabled
     assert at.warning[0].value.startswith("The callback was unsatisfied")
+    assert at.button(key="escalate").disabled
+    at.button(key="reprocess").click().run()
+    t = read(tmp_path / "c.xlsx").table.loc[2]
+    assert (t["reprocess_count"], t["first_satisfaction"], t["satisfaction"]) == (
+        1, "unsatisfied", "")
+    assert pd.isna(t["resolved_at"]) and pd.isna(t["callback_at"])
+    # the second round's callback is still unsatisfied: now it may be escalated
+    at = app_on(closable_book(tmp_path, Satisfaction="unsatisfied", **{
+        "First callback satisfaction": "unsatisfied", "Times reprocessed": 1}), "en", "closure")
+    assert not at.button(key="escalate").disabled
     at.button(key="escalate").click().run()
     assert read(tmp_path / "c.xlsx").table.at[2, "escalated"]
     at = app_on(tmp_path / "c.xlsx", "en", "closure")
     assert not at.button(key="close_go").disabled  # escalated: closes on instruction
+
+
+def test_the_uncovered_year_warning_is_on_every_page(tmp_path):
+    # R-CAL: a 2027 date without calendar_complete warns on every page, not only in check
+    path = write_xlsx(tmp_path / "y.xlsx", {"Complaints": [
+        ["Complaint No.", "Received", "Subject"], ["TS1", "2026-12-28 09:00", "Lift"]]})
+    for page in PAGES:
+        at = app_on(path, "en", page)
+        assert [w.value for w in at.warning if "2027" in w.value] == [
+            "The working-day calendar has no official data for 2027: deadlines there count "
+            "Monday–Friday and the Holidays tab's rows. Enter 2027's holidays and make-up working "
+            "days from the State Council's notice in the Holidays tab (python -m core holidays "
+            "--year 2027 drafts them), then add 2027 to the calendar_complete setting."], page
 
 
 def test_statistics_page_charts_tables_and_downloads(demo_path):

@@ -116,16 +116,42 @@ def test_the_holidays_tab_overrides_the_library():
     assert clock(tabbed, "dept_reply")[0] == "2026-11-28 23:59:59"
 
 
+CAL_2027 = ("The working-day calendar has no official data for 2027: deadlines there count "
+            "Monday–Friday and the Holidays tab's rows. Enter 2027's holidays and make-up working "
+            "days from the State Council's notice in the Holidays tab (python -m core holidays "
+            "--year 2027 drafts them), then add 2027 to the calendar_complete setting.")
+
+
 def test_a_year_the_calendar_does_not_cover_warns_and_falls_back_to_weekdays():
     # R-CAL: 5 working days from Mon 28 Dec 2026 run into 2027.
     reg = register_of([{"received_at": "2026-12-28 09:00"}], now="2026-12-28 10:00")
     assert clock(reg, "first_reply")[0] == "2027-01-04 23:59:59"  # 1 Jan taken as a weekday
+    assert [w.message("en") for w in reg.warnings] == [CAL_2027]
+
+
+@pytest.mark.parametrize(("holidays", "settings", "due", "warned"), [
+    # R-CAL: one Holidays row in 2027 counts, but does not make the year known
+    ([("2027-01-01", "holiday")], None, "2027-01-05 23:59:59", True),
+    # the team has entered 2027 and says so: the warning goes
+    ([("2027-01-01", "holiday")], {"calendar_complete": "2027"}, "2027-01-05 23:59:59", False),
+    # Spring Festival 2027: without the Holidays rows, 3 Feb + 5 working days lands inside it
+    ([], None, "2027-02-10 23:59:59", True),
+    ([(f"2027-02-{d:02d}", "holiday") for d in range(5, 12)] + [("2027-02-20", "workday")],
+     {"calendar_complete": "2026, 2027"}, "2027-02-17 23:59:59", False),
+])
+def test_a_year_is_known_only_once_the_team_marks_it_complete(holidays, settings, due, warned):
+    received = "2026-12-28 09:00" if due.startswith("2027-01") else "2027-02-03 09:00"
+    reg = register_of([{"received_at": received}], now=received, holidays=holidays,
+                      settings=settings)
+    assert clock(reg, "first_reply")[0] == due
+    assert [w.message("en") for w in reg.warnings] == ([CAL_2027] if warned else [])
+
+
+def test_a_completed_year_setting_must_name_years():
+    reg = register_of([{"received_at": "2026-11-02 09:00"}], settings={"calendar_complete": "next"})
     assert [w.message("en") for w in reg.warnings] == [
-        "The working-day calendar has no official data for 2027; Monday–Friday is assumed. Add "
-        "2027's holidays and make-up days to the Holidays tab, or upgrade chinesecalendar."]
-    fixed = register_of([{"received_at": "2026-12-28 09:00"}], now="2026-12-28 10:00",
-                        holidays=[("2027-01-01", "holiday")])
-    assert clock(fixed, "first_reply")[0] == "2027-01-05 23:59:59" and fixed.warnings == []
+        "Settings: 'calendar_complete' = 'next' is not valid (expected years such as 2027, 2028); "
+        "the preset's value [] stays in force."]
 
 
 def test_a_clock_whose_start_is_empty_is_left_out(tmp_path):
@@ -148,11 +174,13 @@ def test_praise_and_rejected_complaints_have_no_running_deadlines():
 
 @pytest.mark.parametrize(("policy", "clocks"), [
     ("consumer", {"acceptance", "first_reply", "dept_reply", "callback"}),
-    ("property", {"first_reply", "resolution", "followup", "callback"}),
+    ("property", {"first_reply", "resolution", "followup", "callback", "second_reply"}),
     ("service-center", {"resolution"}),
-    ("quality", {"first_reply", "onsite"}),
-    ("bureau", {"assignment", "resolution"}),
+    ("quality", {"first_reply", "stock_decision", "onsite"}),
+    ("bureau", {"forwarding", "assignment", "resolution"}),
     ("employee", {"resolution"}),
+    ("prevention", {"report_phone", "report_written", "media_notice", "media_written", "a_plan"}),
+    ("law-firm", {"first_reply"}),
 ])
 def test_every_preset_gives_every_row_its_clocks(demo_path, policy, clocks):
     _, out = check_json(demo_path, "--policy", policy)

@@ -18,6 +18,13 @@ def problems_of(schema, *rows, header=EN_HEADER):
     return [(p.row, p.column, p.code) for p in reg.problems], reg
 
 
+# A complaint closed with every R-CLOSE item recorded (consumer preset).
+CLOSED = {"closed": dt.datetime(2026, 11, 5), "validity": "valid", "decided": dt.datetime(2026, 11, 2, 10),
+          "root_cause": "worn cable", "corrective_action": "replace it",
+          "first_reply": dt.datetime(2026, 11, 2, 11), "written_reply": "yes",
+          "resolved": dt.datetime(2026, 11, 4), "callback": dt.datetime(2026, 11, 4, 12),
+          "archived": "yes", "satisfaction": "满意"}
+
 CASES = [
     # (rule, row, expected problems as (column, code))
     ("required: id", en_row(id=""), [("id", "required")]),
@@ -28,20 +35,25 @@ CASES = [
     ("R-ACCEPT: rejection with a ground", en_row(accepted="no", reason_not_accepted="材料不全"), []),
     ("R-RECUSE: handler is the respondent", en_row(handler="Li Lei", respondent=" li lei "),
      [("handler", "handler_is_respondent")]),
-    ("R-CLOSE 7: closed while unsatisfied", en_row(closed=dt.datetime(2026, 11, 5),
-                                                   satisfaction="不满意"),
+    ("R-CLOSE 7: closed while unsatisfied", en_row(**{**CLOSED, "satisfaction": "不满意"}),
      [("satisfaction", "closed_unsatisfied")]),
-    ("R-CLOSE 7: closed without satisfaction", en_row(closed=dt.datetime(2026, 11, 5)),
+    ("R-CLOSE 7: closed without satisfaction", en_row(**{**CLOSED, "satisfaction": ""}),
      [("satisfaction", "closed_unsatisfied")]),
-    ("R-CLOSE 7: closed unsatisfied but escalated", en_row(
-        closed=dt.datetime(2026, 11, 5), satisfaction="unsatisfied", escalated="是"), []),
-    ("R-CLOSE 7: closed satisfied", en_row(closed=dt.datetime(2026, 11, 5),
-                                           satisfaction="满意"), []),
+    ("R-CLOSE 7, R-REOPEN: escalated with no reprocessing first", en_row(
+        **{**CLOSED, "satisfaction": "unsatisfied", "escalated": "是"}),
+     [("reprocess_count", "escalated_before_reprocess")]),
+    ("R-CLOSE 7: closed unsatisfied, escalated after a reprocessing", en_row(
+        **{**CLOSED, "satisfaction": "unsatisfied", "escalated": "是", "times_reprocessed": 1}),
+     []),
+    ("R-CLOSE: closed with every item", en_row(**CLOSED), []),
     ("R-VALID/R-ACCEPT: a rejected complaint closes without satisfaction", en_row(
-        accepted="no", reason_not_accepted="out of scope", closed=dt.datetime(2026, 11, 3)), []),
-    ("milestone order: closed before received", en_row(closed=dt.datetime(2026, 11, 1),
-                                                       satisfaction="satisfied"),
-     [("closed_at", "before_received")]),
+        accepted="no", reason_not_accepted="out of scope", decided=dt.datetime(2026, 11, 3),
+        first_reply=dt.datetime(2026, 11, 3), written_reply="yes", archived="yes",
+        closed=dt.datetime(2026, 11, 3)), []),
+    ("milestone order: closed before received, before the result and the callback", en_row(
+        **{**CLOSED, "closed": dt.datetime(2026, 11, 1)}),
+     [("closed_at", "before_received"), ("closed_at", "before_milestone"),
+      ("closed_at", "before_milestone")]),
     ("enum: unknown kind", en_row(kind="complain"), [("kind", "enum")]),
     ("date: ambiguous received", en_row(received="03/11/2026"), [("received_at", "date_ambiguous")]),
 ]

@@ -727,7 +727,7 @@ class GSheetStore(Store):
         titles = {t.key: self.schema.find_tab(list(tabs), t.key) for t in self.schema.tabs}
         reply = self._call(lambda: self.sheet.values_batch_get(
             [self._top(v) for v in titles.values()]), "reading the header rows")
-        data, requests_, new_cols = [], [], {}
+        data, requests_, new_cols, grow = [], [], {}, []
         marked = any(p.get("description") == PROTECTION_MARK
                      for p in tabs[titles["complaints"]].get("protectedRanges", []))
         for (key, title), vr in zip(titles.items(), reply.get("valueRanges", []), strict=True):
@@ -749,6 +749,10 @@ class GSheetStore(Store):
                         done.append(f"added column {col.header(lang)} to {title}")
             props = tabs[title]["properties"]
             sheet_id = props["sheetId"]
+            columns = props.get("gridProperties", {}).get("columnCount", 26)
+            if len(header) > columns:  # a new sheet has 26 columns; the register needs more
+                grow.append({"appendDimension": {"sheetId": sheet_id, "dimension": "COLUMNS",
+                                                 "length": len(header) - columns}})
             if props.get("gridProperties", {}).get("frozenRowCount", 0) != header_row:
                 requests_.append({"updateSheetProperties": {
                     "properties": {"sheetId": sheet_id,
@@ -785,6 +789,8 @@ class GSheetStore(Store):
                                   "endColumnIndex": c + 1},
                         "description": PROTECTION_MARK, "warningOnly": True}}})
                 done.append(f"protected {', '.join(BOOKKEEPING)} of {title} (warning only)")
+        if grow:
+            self._call(lambda: self.sheet.batch_update({"requests": grow}), "widening the tabs")
         if data:
             self._call(lambda: self.sheet.values_batch_update(
                 {"valueInputOption": "RAW", "data": data}), "writing headers")
