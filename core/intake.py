@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from core import clock
+from core.closure import closure_problems
 from core.deadlines import compute_clocks
 from core.i18n import message
 from core.parse import parse_datetime
@@ -105,11 +106,18 @@ def row_values(reg: Register, row: int) -> dict[str, object]:
     return out
 
 
-def check_values(reg: Register, values: dict[str, object], required=()) -> list[Problem]:
-    """Problems of one candidate row, by the same validation as `check` (row number 2)."""
+def check_values(reg: Register, values: dict[str, object], required=(),
+                 closing: bool = False) -> list[Problem]:
+    """Problems of one candidate row, by the same validation as `check` (row number 2);
+    `closing` adds the closure checklist (R-CLOSE), as `check` applies it to closed rows."""
     keys = list(dict.fromkeys(["id", "received_at", "subject", *values]))
     raw = RawTab("Complaints", keys, [[values.get(k, "") for k in keys]])
-    _, problems = validate(reg.tab, raw, reg.schema, reg.policy.categories, reg.policy.tz)
+    table, problems = validate(reg.tab, raw, reg.schema, reg.policy.categories, reg.policy.tz)
+    if closing:
+        seen = {(p.column, p.code) for p in problems}
+        problems += [p for p in closure_problems(table, reg.policy,
+                                                 reg.schema.value_sets["satisfaction"])
+                     if (p.column, p.code) not in seen]
     for key in required:
         if str(values.get(key, "") or "").strip() == "" and not any(p.column == key for p in problems):
             problems.append(Problem(2, key, "required"))
@@ -199,7 +207,10 @@ def record(store: Store, reg: Register, row: int, changes: dict[str, object], *,
     merged = row_values(reg, row)
     seen = {"version": merged.get("version", 0), **{k: merged.get(k, "") for k in changes}}
     merged.update(changes)
-    problems = [p for p in check_values(reg, merged) if p.column in changes or p.code in ROW_RULES]
+    # Closing now: the whole R-CLOSE checklist must hold, as `check` and the closure page say
+    closing = not _blank(changes.get("closed_at")) and _blank(current["closed_at"])
+    problems = [p for p in check_values(reg, merged, closing=closing)
+                if p.column in changes or p.code in ROW_RULES or closing]
     if problems:
         return problems, cleaned
     typed = {k: sheet_value(reg, k, v) for k, v in changes.items()}

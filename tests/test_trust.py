@@ -12,6 +12,7 @@ import time
 from zoneinfo import ZoneInfo
 
 import openpyxl
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -432,3 +433,14 @@ def test_store_errors_never_reach_the_user_as_tracebacks(tmp_path, schema):
 def test_register_error_messages_are_one_sentence(tmp_path, schema):
     with pytest.raises(RegisterError, match="no workbook at"):
         WorkbookStore(tmp_path / "none.xlsx", schema).read()
+
+
+def test_closing_through_record_needs_the_whole_checklist(book, schema):
+    # R-CLOSE is enforced on every write, not only on the closure page
+    store = WorkbookStore(book, schema)
+    cid = register_complaint(store, read(book, schema), VALID, user="a", now=NOW).id
+    p = run_cli("record", cid, "--workbook", str(book), "--set", "closed_at=now")
+    assert p.returncode == 1
+    refused = {line.split(":")[0] for line in p.stderr.splitlines()}
+    assert "not recorded — validity" in refused and "not recorded — archived" in refused
+    assert read(book, schema).table.iloc[0]["closed_at"] is pd.NaT
