@@ -111,18 +111,16 @@ def group_list(reg: Register, period: Period) -> pd.DataFrame:
     t, gid = view.table, view.flags["group_id"]
     ids = gid[complaints(view) & period.contains(t["received_at"]) & gid.ne("")].unique()
     cols = ["group", "subject", "respondent", "rows", "complainants", "first", "last", "open"]
-    rows = []
-    still_open = open_at(view, period.end)
-    for g in ids:
-        m = gid.eq(g)
-        sub = t[m]
-        people = (fold(sub["complainant"]) + "\x1f" + fold(sub["contact"])).nunique()
-        rows.append({"group": str(sub.sort_values("received_at")["id"].iloc[0]),
-                     "subject": _most(sub["subject"]), "respondent": _most(sub["respondent"]),
-                     "rows": len(sub), "complainants": int(people),
-                     "first": sub["received_at"].min(), "last": sub["received_at"].max(),
-                     "open": int(still_open[m].sum())})
-    return pd.DataFrame(rows, columns=cols)
+    sub = t[gid.isin(ids) & complaints(view)].sort_values("received_at", kind="stable")
+    if sub.empty:
+        return pd.DataFrame(columns=cols)
+    sub = sub.assign(_g=gid, _open=open_at(view, period.end),
+                     _who=fold(sub["complainant"]) + "\x1f" + fold(sub["contact"]))
+    out = sub.groupby("_g", sort=False).agg(
+        group=("id", "first"), subject=("subject", _most), respondent=("respondent", _most),
+        rows=("id", "size"), complainants=("_who", "nunique"), first=("received_at", "min"),
+        last=("received_at", "max"), open=("_open", "sum"))
+    return out.reset_index(drop=True).astype({"open": int})[cols]
 
 
 def suggestions_and_praise(reg: Register, period: Period) -> pd.DataFrame:

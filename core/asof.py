@@ -57,6 +57,25 @@ def _cut(reg: Register, when: pd.Timestamp) -> pd.DataFrame:
     return table
 
 
+def _flags(reg: Register, table: pd.DataFrame, when: pd.Timestamp) -> pd.DataFrame:
+    """The flags of the rows received before `when`, as they were then.
+
+    Later rows change them only through a trend month cut in the middle (then everything
+    is recomputed) and through group complaints whose rows straddle the moment: fewer rows
+    never make a group, so only those groups' earlier rows are grouped again.
+    """
+    if when != when.to_period("M").start_time:
+        return compute_flags(table, reg.policy)
+    flags = reg.flags.loc[table.index].copy()
+    gid = reg.flags["group_id"]
+    later = set(gid[gid.ne("") & ~gid.index.isin(table.index)])
+    redo = flags.index[flags["group_id"].isin(later)]
+    if len(redo):
+        again = compute_flags(table.loc[redo], reg.policy)
+        flags.loc[redo, ["group", "group_id"]] = again[["group", "group_id"]]
+    return flags
+
+
 def as_of(reg: Register, when: pd.Timestamp | dt.datetime) -> Register:
     """The register as it stood at min(`when`, reg.now): the one view every period figure,
     list and score of a report is computed from. Views are kept on the register, so a
@@ -69,15 +88,8 @@ def as_of(reg: Register, when: pd.Timestamp | dt.datetime) -> Register:
         return views[when]
     table = _cut(reg, when)
     now = when.to_pydatetime()
-    flags = reg.flags.loc[table.index]
-    # Flags depend on rows received later only through groups (a window straddling the
-    # moment) and trends (a month cut in the middle); recompute only then.
-    gone = reg.flags.loc[reg.flags.index.difference(table.index), "group_id"]
-    straddles = bool(set(gone[gone.ne("")]) & set(flags.loc[flags["group_id"].ne(""), "group_id"]))
-    if straddles or when != when.to_period("M").start_time:
-        flags = compute_flags(table, reg.policy)
     view = dataclasses.replace(
-        reg, table=table, now=now, flags=flags,
+        reg, table=table, now=now, flags=_flags(reg, table, when),
         clocks=compute_clocks(table, reg.policy, reg.calendar, now),
         problems=[p for p in reg.problems if p.row in table.index])
     while len(views) >= KEEP_VIEWS:
