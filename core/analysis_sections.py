@@ -121,45 +121,45 @@ def _quoted(rows: pd.DataFrame, text: str, lang: str) -> str:
                                         for _, r in rows.head(TOP).iterrows())
 
 
+def _resolved(reg: Register, period: Period, lang: str, key: str, column: str,
+              table: pd.DataFrame, summary: list[str]) -> Section:
+    """A section on the valid complaints resolved in the period, naming those that have no
+    `column` recorded."""
+    title = label(f"sec_{key}", lang)
+    if an.resolved_valid(reg, period).empty:
+        return Section(key, title, [label("text_none_resolved", lang, p=period.label)], table)
+    lacking = an.missing(reg, period, column)
+    if lacking:
+        summary.append(label("text_lacking", lang, n=len(lacking), ids=_ids(lacking),
+                             field=reg.tab.column(column).header(lang)))
+    return Section(key, title, summary, table)
+
+
 def causes(reg: Register, period: Period, lang: str) -> Section:
     """The main causes: recorded root causes of the complaints resolved in the period."""
-    done = an.resolved_valid(reg, period)
     grouped = an.main_causes(reg, period)
     table = pd.DataFrame({
         label("col_root_cause", lang): grouped["root_cause"].to_list(),
         label("col_count", lang): grouped["count"].to_list(),
         label("col_category", lang): [_labels(reg, "category", c, lang) for c in grouped["category"]],
         label("col_department", lang): [", ".join(d) for d in grouped["department"]]})
-    if done.empty:
-        return Section("causes", label("sec_causes", lang),
-                       [label("text_none_resolved", lang, p=period.label)], table)
-    text = [label("text_causes", lang, p=period.label, n=len(done), k=int(grouped["count"].sum()))]
+    text = [label("text_causes", lang, p=period.label, n=len(an.resolved_valid(reg, period)),
+                  k=int(grouped["count"].sum()))]
     if len(grouped):
         text.append(label("text_main_causes", lang, top=_quoted(grouped, "root_cause", lang)))
-    lacking = an.missing(reg, period, "root_cause")
-    if lacking:
-        text.append(label("text_lacking", lang, n=len(lacking), field=reg.tab.column(
-            "root_cause").header(lang), ids=_ids(lacking)))
-    return Section("causes", label("sec_causes", lang), text, table)
+    return _resolved(reg, period, lang, "causes", "root_cause", table, text)
 
 
 def actions(reg: Register, period: Period, lang: str) -> Section:
     """Corrective and preventive actions taken on the complaints resolved in the period."""
-    done = an.resolved_valid(reg, period)
     grouped = an.actions_taken(reg, period)
     table = pd.DataFrame({
         label("col_department", lang): grouped["department"].to_list(),
         label("col_action", lang): grouped["corrective_action"].to_list(),
         label("col_count", lang): grouped["count"].to_list()})
-    if done.empty:
-        return Section("actions", label("sec_actions", lang),
-                       [label("text_none_resolved", lang, p=period.label)], table)
-    text = [label("text_actions", lang, n=len(done), k=int(grouped["count"].sum()))]
-    lacking = an.missing(reg, period, "corrective_action")
-    if lacking:
-        text.append(label("text_lacking", lang, n=len(lacking), field=reg.tab.column(
-            "corrective_action").header(lang), ids=_ids(lacking)))
-    return Section("actions", label("sec_actions", lang), text, table)
+    text = [label("text_actions", lang, n=len(an.resolved_valid(reg, period)),
+                  k=int(grouped["count"].sum()))]
+    return _resolved(reg, period, lang, "actions", "corrective_action", table, text)
 
 
 def proposals_section(reg: Register, period: Period, lang: str) -> Section:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 
 import pandas as pd
 
@@ -29,6 +30,7 @@ RECORDED_WITH = {
 #: date-time columns that are not events: the row's own receipt and a committed future date
 NOT_EVENTS = ("received_at", "extended_to")
 KEEP_VIEWS = 8
+_LOCK = threading.Lock()
 
 
 def _events(reg: Register) -> list[str]:
@@ -92,9 +94,10 @@ def as_of(reg: Register, when: pd.Timestamp | dt.datetime) -> Register:
         reg, table=table, now=now, flags=_flags(reg, table, when),
         clocks=compute_clocks(table, reg.policy, reg.calendar, now),
         problems=[p for p in reg.problems if p.row in table.index])
-    while len(views) >= KEEP_VIEWS:
-        views.pop(next(iter(views)))
-    views[when] = view
+    with _LOCK:  # pages share one register between sessions
+        while len(views) >= KEEP_VIEWS:
+            views.pop(next(iter(views)))
+        views[when] = view
     return view
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import string
 import sys
+from functools import partial
 from pathlib import Path
 
 from docx import Document
@@ -83,23 +84,19 @@ def reply(lang: str):
     return doc
 
 
-def acceptance(lang: str):
+def notice(kind: str, lang: str, lines: tuple[tuple[str, bool], ...]):
+    """A notice to the complainant: its paragraphs (label key, bold) between head and foot."""
     doc = _doc(lang)
-    _head(doc, "acceptance", lang)
-    _para(doc, tpl("letter_tpl_acceptance_body", lang), indent=True)
-    _para(doc, tpl("letter_tpl_notice_end", lang), indent=True)
+    _head(doc, kind, lang)
+    for key, bold in lines:
+        _para(doc, tpl(key, lang), indent=True, bold=bold)
     _foot(doc, lang)
     return doc
 
 
-def extension(lang: str):
-    doc = _doc(lang)
-    _head(doc, "extension", lang)
-    _para(doc, tpl("letter_tpl_extension_body", lang), indent=True)
-    _para(doc, tpl("letter_tpl_extension_date", lang), indent=True, bold=True)
-    _para(doc, tpl("letter_tpl_extension_end", lang), indent=True)
-    _foot(doc, lang)
-    return doc
+ACCEPTANCE = (("letter_tpl_acceptance_body", False), ("letter_tpl_notice_end", False))
+EXTENSION = (("letter_tpl_extension_body", False), ("letter_tpl_extension_date", True),
+             ("letter_tpl_extension_end", False))
 
 
 def eight_d(lang: str):
@@ -137,7 +134,8 @@ def eight_d(lang: str):
     return doc
 
 
-BUILDERS = {"reply": reply, "acceptance": acceptance, "extension": extension, "8d": eight_d}
+BUILDERS = {"reply": reply, "acceptance": partial(notice, "acceptance", lines=ACCEPTANCE),
+            "extension": partial(notice, "extension", lines=EXTENSION), "8d": eight_d}
 
 
 def build_templates(folder: Path = DEFAULT_DIR) -> list[Path]:
