@@ -108,7 +108,7 @@ def satisfaction(reg: Register, period: Period, lang: str) -> Section:
                   final=_fmt(f["satisfaction_rate"], True)) if called
             else label("text_no_callbacks", lang, p=period.label)]
     text.append(label("text_callback_rate", lang, rate=_fmt(f["callback_rate"], True),
-                      target=_fmt(f["callback_target"], True), resolved=f["resolved"],
+                      target=_fmt(f["callback_target"], True), due=f["callback_due"],
                       cb=f["called_back"]))
     missing = not_called_back(reg, period)
     if missing:

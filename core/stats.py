@@ -40,6 +40,16 @@ def first_satisfaction(reg: Register) -> pd.Series:
     return t["first_satisfaction"].where(t["first_satisfaction"].ne(""), t["satisfaction"])
 
 
+def callback_not_due(reg: Register) -> pd.Series:
+    """Rows whose callback clock was still running at the register's moment: a complaint
+    resolved just before a period's end is not yet late for its callback."""
+    out = pd.Series(False, index=reg.table.index)
+    for spec in reg.policy.clocks:
+        if spec.stop == "callback_at":
+            out |= reg.clocks[spec.id]["state"].isin(("running", "due_soon"))
+    return out
+
+
 def figures(reg: Register, period: Period) -> dict:
     """The headline figures of one period, as of its end."""
     reg = as_of(reg, period.end)
@@ -59,7 +69,8 @@ def figures(reg: Register, period: Period) -> dict:
         due_in = period.contains(c["due"]) & c["state"].isin(("met", "missed", "overdue"))
         on_time[cid] = _ratio(int((due_in & c["state"].eq("met")).sum()), int(due_in.sum()))
     groups = f.loc[gc & f["group_id"].ne(""), "group_id"]
-    called_back = int((resolved & t["callback_at"].notna()).sum())
+    due_cb = resolved & ~callback_not_due(reg)
+    called_back = int((due_cb & t["callback_at"].notna()).sum())
     return {
         "period": period.label,
         "received": int(gc.sum()),
@@ -76,8 +87,9 @@ def figures(reg: Register, period: Period) -> dict:
         "resolve_hours_mean": round(float(hours.mean()), 1) if len(hours) else None,
         "resolve_hours_median": round(float(hours.median()), 1) if len(hours) else None,
         "resolved": int(resolved.sum()),
+        "callback_due": int(due_cb.sum()),
         "called_back": called_back,
-        "callback_rate": _ratio(called_back, int(resolved.sum())),
+        "callback_rate": _ratio(called_back, int(due_cb.sum())),
         "callback_target": float(reg.policy.settings["callback_target"]),
         "rated": int(rated.sum()),
         "satisfaction_rate": _ratio(int((rated & t["satisfaction"].isin(OK_SATISFACTION)).sum()),
@@ -169,8 +181,10 @@ def statistics(reg: Register, period_text: str) -> dict:
 
 
 def not_called_back(reg: Register, period: Period) -> list[str]:
-    """Complaints resolved in the period with no callback by its end (target: every one)."""
+    """Complaints resolved in the period and due for a callback by its end, with none by
+    then (the target is every one)."""
     reg = as_of(reg, period.end)
     t = reg.table
-    sel = complaints(reg) & period.contains(t["resolved_at"]) & t["callback_at"].isna()
+    sel = (complaints(reg) & period.contains(t["resolved_at"]) & t["callback_at"].isna()
+           & ~callback_not_due(reg))
     return list(t.loc[sel].sort_values("resolved_at", kind="stable")["id"])

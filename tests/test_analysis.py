@@ -84,7 +84,8 @@ def test_october_figures_by_hand(reg):
     f = figures(reg, OCT)
     assert {k: f[k] for k in (
         "received", "received_once", "suggestions", "praise", "accepted", "valid", "closed",
-        "open", "carried_over", "resolved", "called_back", "callback_rate", "callback_target",
+        "open", "carried_over", "resolved", "callback_due", "called_back", "callback_rate",
+        "callback_target",
         "rated", "satisfaction_rate", "first_satisfaction_rate", "repeats", "groups",
         "group_rows")} == {
         "received": 9,          # O1–O8, O11; not the suggestion, the praise, nor N1
@@ -96,6 +97,7 @@ def test_october_figures_by_hand(reg):
         "open": 9,              # S2, O2–O8, O11 (closed 5 Nov)
         "carried_over": 2,      # S2 and S3, open on 1 October
         "resolved": 5,          # O1–O4, O11
+        "callback_due": 5,      # every one's callback clock had run out by 31 October
         "called_back": 2,       # O1, O2; O11 only in November
         "callback_rate": 0.4, "callback_target": 1.0,  # R-CLOSE 6: the target is 100%
         "rated": 2,
@@ -103,6 +105,20 @@ def test_october_figures_by_hand(reg):
         "first_satisfaction_rate": 0.5,  # R-REOPEN: O2 was unsatisfied at its first callback
         "repeats": 1, "groups": 1, "group_rows": 3}
     assert not_called_back(reg, OCT) == ["O4", "O3", "O11"]
+
+
+def test_a_callback_not_due_yet_at_the_end_does_not_count_against_the_rate():
+    # R-CLOSE 6: callback within its clock (consumer: 5 working days after the fix), target 100%
+    reg = register_of([
+        {"id": "A", "received_at": "2026-10-02 09:00", "resolved_at": "2026-10-12 09:00",
+         "callback_at": "2026-10-13 09:00"},
+        {"id": "B", "received_at": "2026-10-05 09:00", "resolved_at": "2026-10-14 09:00"},
+        {"id": "C", "received_at": "2026-10-20 09:00", "resolved_at": "2026-10-29 09:00",
+         "callback_at": "2026-11-02 09:00"}])  # due 5 Nov: not late on 31 Oct
+    f = figures(reg, OCT)
+    assert (f["resolved"], f["callback_due"], f["called_back"], f["callback_rate"]) == \
+        (3, 2, 1, 0.5)
+    assert not_called_back(reg, OCT) == ["B"]
 
 
 def test_carried_over_is_the_open_at_the_previous_end(reg):
@@ -173,7 +189,7 @@ def test_the_october_report_reads_as_sentences(reg):
         "另收到建议 1 件、表扬 1 件，不计入投诉。"]
     assert sections["satisfaction"].text == [
         "2026-10 回访 2 件：首次回访满意率 50%，最终满意率 100%。",
-        "回访率 40%，目标 100%：本期处理完成 5 件，期末前已回访 2 件。",
+        "回访率 40%，目标 100%：本期处理完成、期末前应回访的 5 件中，已回访 2 件。",
         "未回访 3 件：O4, O3, O11。"]
     assert sections["causes"].text == [
         "2026-10 处理完成的成立投诉 4 件，其中 3 件记录了原因分析。",
