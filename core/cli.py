@@ -169,13 +169,13 @@ def parser() -> argparse.ArgumentParser:
     from core.letters import KINDS
 
     ltr = sub.add_parser("letter", parents=[rules], help="a complaint's letter as .docx and .pdf",
-                         description="A complaint's letter (R-LETTER) as an editable .docx and a "
+                         description="A complaint's letter as an editable .docx and a "
                          "PDF: the reply letter, the acceptance notice, the extension notice or "
                          "the 8D report.")
     _where(ltr)
     ltr.add_argument("id", metavar="ID", help="the complaint number")
-    ltr.add_argument("--kind", required=True, choices=KINDS)
-    ltr.add_argument("--out", required=True, metavar="DIR")
+    ltr.add_argument("--kind", required=True, choices=KINDS, help="which letter")
+    ltr.add_argument("--out", required=True, metavar="DIR", help="folder to write both files to")
     ltr.add_argument("--lang", choices=("zh", "en"), default=None,
                      help="language of the letter (default: the register's)")
     ltr.set_defaults(func=cmd_letter)
