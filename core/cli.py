@@ -238,11 +238,24 @@ def cmd_holidays(args) -> int:
     return 0
 
 
-def parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
-    where = common.add_mutually_exclusive_group()
+def cmd_letter(args) -> int:
+    from core.letters import write_letter
+
+    reg = _load(args)
+    for p in write_letter(reg, args.id, args.kind, args.out, lang=args.lang):
+        print(p)
+    return 0
+
+
+def _where(p: argparse.ArgumentParser) -> None:
+    where = p.add_mutually_exclusive_group()
     where.add_argument("--workbook", metavar="PATH", help="a local .xlsx register")
     where.add_argument("--gsheet", metavar="URL_OR_KEY", help="a Google Sheet register")
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    _where(common)
     common.add_argument("--lang", choices=("zh", "en"), default="en",
                         help="language of messages and new headers (default en)")
     rules = argparse.ArgumentParser(add_help=False)
@@ -317,6 +330,19 @@ def parser() -> argparse.ArgumentParser:
     h.add_argument("--write", action="store_true", help="append the draft rows to the "
                    "register's Holidays tab (dates already there are left as they are)")
     h.set_defaults(func=cmd_holidays)
+    from core.letters import KINDS
+
+    ltr = sub.add_parser("letter", parents=[rules], help="a complaint's letter as .docx and .pdf",
+                         description="A complaint's letter as an editable .docx and a "
+                         "PDF: the reply letter, the acceptance notice, the extension notice or "
+                         "the 8D report.")
+    _where(ltr)
+    ltr.add_argument("id", metavar="ID", help="the complaint number")
+    ltr.add_argument("--kind", required=True, choices=KINDS, help="which letter")
+    ltr.add_argument("--out", required=True, metavar="DIR", help="folder to write both files to")
+    ltr.add_argument("--lang", choices=("zh", "en"), default=None,
+                     help="language of the letter (default: the register's)")
+    ltr.set_defaults(func=cmd_letter)
     return p
 
 

@@ -35,7 +35,8 @@ TEXT = {
            "cause": "现场核实：{s}，原因是作业流程未执行到位。",
            "action": "何时：本周内；何地：现场；何人：{d}；为何：防止再发；做什么：整改并培训；怎么做：按流程复查",
            "addr": "{n}号楼{u}室", "ext": "等待配件到货", "mat": "原件存档案柜A-{n}",
-           "praise": "服务周到，特此表扬", "suggest": "建议增加服务网点", "tip": "举报有人违规收费"},
+           "praise": "服务周到，特此表扬", "suggest": "建议增加服务网点", "tip": "举报有人违规收费",
+           "measures": "已安排{d}处理：{s}的问题已整改完毕"},
     "en": {"desc": "The complainant reports: {s}; raised several times without a fix.",
            "req": "Fix it quickly and reply", "cause": "Verified on site: {s}; the procedure "
            "was not followed.", "action": "When: this week; where: on site; who: {d}; why: "
@@ -43,7 +44,8 @@ TEXT = {
            "addr": "Building {n}, unit {u}", "ext": "Waiting for a spare part",
            "mat": "Originals in cabinet A-{n}", "praise": "Excellent service, thank you",
            "suggest": "Please open more service points",
-           "tip": "Reports staff taking unofficial fees"},
+           "tip": "Reports staff taking unofficial fees",
+           "measures": "{d} dealt with it: {s} has been put right"},
 }
 
 
@@ -186,6 +188,7 @@ def demo_records(schema: Schema, *, rows: int = 300, seed: int = 1, lang: str = 
                     rec["plan_agreed"] = lab("yes_no", "yes")
                     rec["root_cause"] = text["cause"].format(s=subject)
                     rec["corrective_action"] = text["action"].format(d=dept)
+                    rec["measures"] = text["measures"].format(d=dept, s=subject)
                 if key == "resolved_at" and rng.random() < 0.06:
                     # agreed while the work was under way (R-EXTEND), before the result
                     rec["extended_at"] = rec["accepted_at"]

@@ -40,3 +40,8 @@ def label(key: str, lang: str, **params: object) -> str:
     if entry is None:
         return key
     return entry["zh" if lang == "zh" else "en"].format(**params)
+
+
+def label_text(key: str, lang: str) -> str:
+    """A label's text as written, its {name} fields not filled (templates are built from it)."""
+    return _load("labels.yaml")["labels"][key]["zh" if lang == "zh" else "en"]

@@ -57,6 +57,8 @@ class Register:
     source: str = ""
     sheet_lang: str = "zh"
     audit_ids: tuple[str, ...] = ()
+    #: views of this register as of earlier moments (core.asof), shared with those views
+    views: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def tab(self):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import vl_convert as vlc
 
+from core.asof import moment_text, period_moment
 from core.errors import RegisterError
 from core.export import neutralise
 from core.i18n import label
@@ -42,14 +44,37 @@ def _titles(period_text: str, lang: str) -> tuple[str, str]:
     return report, label("report_table", lang)
 
 
-def generated(reg: Register, lang: str) -> str:
-    return label("report_generated", lang, t=reg.localize(reg.now).strftime("%Y-%m-%d %H:%M"),
+def pack_moment(reg: Register, period_text: str) -> pd.Timestamp:
+    """The moment a pack is taken at: its period's end, or now while the period runs."""
+    return period_moment(reg, parse_period(period_text).end)
+
+
+def generated(reg: Register, period_text: str, lang: str) -> str:
+    return label("report_as_of", lang, t=moment_text(pack_moment(reg, period_text)),
                  policy=reg.policy.label(lang))
 
 
 def calendar_warnings(reg: Register, lang: str) -> list[str]:
     """R-CAL: the pack says when its dates use a year the calendar does not know."""
     return [w.message(lang) for w in reg.warnings if w.code == "calendar_year"]
+
+
+def stable_zip(data: bytes, when: pd.Timestamp) -> bytes:
+    """A zip (an .xlsx too) whose entry times and document dates are `when`, not the
+    wall clock, so the same content gives the same bytes."""
+    stamp = f"{when:%Y-%m-%dT%H:%M:%S}Z".encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp,
+                              body)
+            entry = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
+            entry.compress_type, entry.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+            dst.writestr(entry, body)
+    return out.getvalue()
 
 
 def chart_png(section: Section, scale: float = 2.0) -> bytes | None:
@@ -90,7 +115,7 @@ def render_html(reg: Register, sections: list[Section], period: str, lang: str) 
              "margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.2rem .5rem;"
              "text-align:left}th{background:#f3f3f3}img{max-width:100%}</style></head><body>",
              f"<h1>{esc(title)} · {esc(period)}</h1>",
-             f"<p>{esc(reg.source)} — {esc(generated(reg, lang))}</p>",
+             f"<p>{esc(reg.source)} — {esc(generated(reg, period, lang))}</p>",
              *(f"<p class='warning'><strong>{esc(label('warnings', lang))}:</strong> {esc(w)}</p>"
                for w in calendar_warnings(reg, lang))]
     for s in sections:
@@ -137,6 +162,7 @@ def render_pdf(reg: Register, sections: list[Section], period: str, lang: str) -
                       align="C")
 
     pdf = Pack(format="A4")
+    pdf.set_creation_date(reg.localize(pack_moment(reg, period)))
     pdf.add_font("cjk", fname=font)
     pdf.set_auto_page_break(True, margin=16)
     pdf.alias_nb_pages()
@@ -144,7 +170,7 @@ def render_pdf(reg: Register, sections: list[Section], period: str, lang: str) -
     pdf.set_font("cjk", size=18)
     pdf.multi_cell(0, 10, f"{title} · {period}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("cjk", size=9)
-    pdf.multi_cell(0, 5, generated(reg, lang), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, generated(reg, period, lang), new_x="LMARGIN", new_y="NEXT")
     for w in calendar_warnings(reg, lang):
         pdf.set_text_color(160, 60, 0)
         pdf.multi_cell(0, 5, f"{label('warnings', lang)}: {w}", new_x="LMARGIN", new_y="NEXT")
@@ -174,11 +200,13 @@ def render_pdf(reg: Register, sections: list[Section], period: str, lang: str) -
 
 
 def build_pack(reg: Register, period: str, lang: str = "zh") -> dict[str, bytes]:
-    """The three documents of a period, by file name."""
+    """The three documents of a period, by file name; for a closed period the same bytes
+    whenever they are produced (everything is as of the period's end)."""
     sections = build_sections(reg, period, lang)
     period = parse_period(period).label
     with tempfile.TemporaryDirectory() as folder:
         xlsx = write_xlsx(reg, sections, Path(folder) / "statistics.xlsx", lang).read_bytes()
+    xlsx = stable_zip(xlsx, pack_moment(reg, period))
     return {f"{period}-statistics.xlsx": xlsx,
             f"{period}-report.html": render_html(reg, sections, period, lang).encode(),
             f"{period}-report.pdf": render_pdf(reg, sections, period, lang)}
@@ -202,4 +230,4 @@ def pack_zip(reg: Register, period: str, lang: str = "zh") -> bytes:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in build_pack(reg, period, lang).items():
             z.writestr(name, data)
-    return buf.getvalue()
+    return stable_zip(buf.getvalue(), pack_moment(reg, period))

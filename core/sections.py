@@ -1,5 +1,9 @@
 """The statistics of a period as sections (title, sentences, table, chart), built once and
-rendered by both the statistics page and the report pack (R-STATS, R-TREND, R-SCORE)."""
+rendered by both the statistics page and the report pack (R-STATS, R-TREND, R-SCORE).
+
+Every section reads the register as of the period's end (core.asof): the pack of a closed
+period is the same whenever it is produced.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,19 @@ from dataclasses import dataclass, field
 import altair as alt
 import pandas as pd
 
+from core.asof import as_of
 from core.i18n import label
-from core.period import Period, parse_period
+from core.period import Period, make_period, parse_period
 from core.queue import queue_frame
 from core.register import Register
 from core.scoring import department_scores
-from core.stats import BREAKDOWNS, breakdown, figures, monthly_series
+from core.stats import BREAKDOWNS, breakdown, figures, monthly_series, open_at
 
-HEADLINE = ("received", "accepted", "valid", "closed", "open", "carried_over", "repeats",
-            "groups", "group_rows", "callback_rate", "first_satisfaction_rate",
-            "satisfaction_rate", "reprocessed", "resolve_hours_mean", "resolve_hours_median",
-            "tip_offs")
-RATES = ("callback_rate", "first_satisfaction_rate", "satisfaction_rate")
+HEADLINE = ("received", "received_once", "accepted", "valid", "closed", "open", "carried_over",
+            "repeats", "groups", "group_rows", "suggestions", "praise", "tip_offs",
+            "callback_rate", "callback_target", "first_satisfaction_rate", "satisfaction_rate",
+            "reprocessed", "resolve_hours_mean", "resolve_hours_median")
+RATES = ("callback_rate", "callback_target", "first_satisfaction_rate", "satisfaction_rate")
 
 
 @dataclass
@@ -59,8 +64,8 @@ def _fmt(v, rate: bool = False) -> str:
 
 
 def _value_label(reg: Register, column: str, key: str, lang: str) -> str:
-    if key == "—":
-        return key
+    if key in ("—", ""):
+        return "—"
     col = reg.tab.column(column)
     if col.type in ("enum", "bool"):
         return reg.schema.value_sets[col.values].label(key, lang)
@@ -69,10 +74,22 @@ def _value_label(reg: Register, column: str, key: str, lang: str) -> str:
     return key
 
 
+def _date(s: pd.Series) -> list[str]:
+    return [v.strftime("%Y-%m-%d") if pd.notna(v) else "" for v in s]
+
+
+def _ids(ids: list[str], limit: int = 10) -> str:
+    return ", ".join(ids[:limit]) + (" …" if len(ids) > limit else "")
+
+
 def _bar(df: pd.DataFrame, x: str, y: str, title: str, sort: str | None = "-y") -> alt.Chart:
     return alt.Chart(df).mark_bar().encode(
         x=alt.X(f"{x}:N", sort=sort, title=None), y=alt.Y(f"{y}:Q", title=None),
         tooltip=list(df.columns)).properties(title=title, width=480, height=220)
+
+
+def months_of(period: Period) -> list[Period]:
+    return [make_period(period.start + pd.DateOffset(months=i), 1) for i in range(period.months)]
 
 
 def overview(reg: Register, period: Period, lang: str) -> Section:
@@ -87,9 +104,11 @@ def overview(reg: Register, period: Period, lang: str) -> Section:
         text = [label("text_overview", lang, p=period.label, n=now["received"],
                       prev=prev["received"], last=last["received"], closed=now["closed"],
                       open=now["open"], carried=now["carried_over"])]
-        if now["satisfaction_rate"] is not None:
-            text.append(label("text_satisfaction", lang, rate=_fmt(now["satisfaction_rate"], True),
-                              cb=_fmt(now["callback_rate"], True)))
+        if now["groups"]:
+            text.append(label("text_received_once", lang, rows=now["group_rows"],
+                              g=now["groups"], once=now["received_once"]))
+    if now["suggestions"] or now["praise"]:
+        text.append(label("text_kinds", lang, s=now["suggestions"], p=now["praise"]))
     rates = {label(f"fig_{k}", lang) for k in RATES}
     return Section("overview", label("sec_overview", lang), text, table,
                    extra={"figures": now, "percent_rows": rates})
@@ -132,79 +151,89 @@ def by_column(reg: Register, period: Period, column: str, lang: str) -> Section:
     table = b.rename(columns={column: name, "received": label("fig_received", lang),
                               "closed": label("fig_closed", lang), "open": label("fig_open", lang)})
     title = label("sec_by", lang, name=name)
-    if table.empty:
+    total = int(b["received"].sum())
+    if total == 0:
         return Section(f"by_{column}", title, [label("text_empty_period", lang, p=period.label)],
                        table)
     top = table.iloc[0]
     text = [label("text_top", lang, name=name, value=top[name], n=int(top.iloc[1]),
-                  total=int(table.iloc[:, 1].sum()))]
+                  total=total)]
     return Section(f"by_{column}", title, text, table,
                    _bar(table, name, label("fig_received", lang), title))
 
 
-def trends_and_repeats(reg: Register, period: Period, lang: str) -> Section:
-    t = reg.table
-    sel = period.contains(t["received_at"]) & reg.flags["trend"]
-    hot = (pd.DataFrame({"c": t.loc[sel, "category"], "m": t.loc[sel, "received_at"].dt.strftime(
-        "%Y-%m")}).value_counts().reset_index(name="n"))
-    rows = [{label("col_category", lang): _value_label(reg, "category", r.c, lang),
-             label("col_month", lang): r.m, label("col_count", lang): int(r.n),
-             label("col_proposal", lang): label("proposal", lang, category=_value_label(
-                 reg, "category", r.c, lang), n=int(r.n))} for r in hot.itertuples()]
-    f = figures(reg, period)
-    text = [label("text_repeats", lang, repeats=f["repeats"], groups=f["groups"],
-                  group_rows=f["group_rows"], threshold=reg.policy.settings["trend_threshold"])]
-    if not rows:
-        text.append(label("text_no_trend", lang))
-    return Section("trends", label("sec_trends", lang), text, pd.DataFrame(rows))
-
-
 def scores(reg: Register, period: Period, lang: str) -> Section:
-    months = [str(p) for p in pd.period_range(period.start, period.end - pd.Timedelta(days=1),
-                                              freq="M")]
+    """Each department's points over the period's months (R-SCORE), each month scored as of
+    its own end; a quarter shows its months side by side."""
+    months = months_of(period)
     totals: dict[str, dict] = {}
     for m in months:
-        for d in department_scores(reg, m)["departments"]:
+        for d in department_scores(as_of(reg, m.end), m.label)["departments"]:
             agg = totals.setdefault(d["department"], {"lost": 0, "gained": 0, "yuan": 0,
-                                                      "escalated": False})
+                                                      "escalated": False, "by_month": {}})
             agg["lost"] += d["points_lost"]
             agg["gained"] += d["points_gained"]
             agg["yuan"] += d["yuan"]
             agg["escalated"] |= d["escalated"]
-    table = pd.DataFrame([{label("col_department", lang): k, label("col_lost", lang): v["lost"],
-                           label("col_gained", lang): v["gained"], label("col_yuan", lang): v["yuan"],
-                           label("col_escalated", lang): label("yes" if v["escalated"] else "no",
-                                                               lang)}
-                          for k, v in sorted(totals.items(), key=lambda kv: -kv[1]["lost"])])
+            agg["by_month"][m.label] = d["points_lost"]
+    rows = []
+    for k, v in sorted(totals.items(), key=lambda kv: (-kv[1]["lost"], kv[0])):
+        row = {label("col_department", lang): k, label("col_lost", lang): v["lost"],
+               label("col_gained", lang): v["gained"], label("col_yuan", lang): v["yuan"],
+               label("col_escalated", lang): label("yes" if v["escalated"] else "no", lang)}
+        if len(months) > 1:
+            row.update({label("col_lost_in", lang, m=m.label): v["by_month"].get(m.label, 0)
+                        for m in months})
+        rows.append(row)
     esc = [k for k, v in totals.items() if v["escalated"]]
     text = [label("text_scores", lang, n=len(totals), esc=", ".join(esc) or "—")]
-    return Section("scores", label("sec_scores", lang), text, table)
+    return Section("scores", label("sec_scores", lang), text, pd.DataFrame(rows))
+
+
+def open_list(reg: Register, period: Period, lang: str, overdue_only: bool) -> pd.DataFrame:
+    """Complaints open at the period's end (or only those overdue then), nearest due first."""
+    view = as_of(reg, period.end)
+    q = queue_frame(view)
+    if overdue_only:
+        q = q[q["state"].eq("overdue")]
+    now = pd.Timestamp(view.now)
+    return pd.DataFrame({
+        label("col_row", lang): q["row"], label("col_id", lang): q["id"],
+        label("col_subject", lang): q["subject"],
+        label("col_category", lang): [_value_label(reg, "category", c, lang)
+                                      for c in q["category"]],
+        label("col_department", lang): q["department"],
+        label("col_received", lang): _date(q["received_at"]),
+        label("col_clock", lang): [reg.policy.clock(c).label(lang) if c else "" for c in q["clock"]],
+        label("col_due", lang): q["due"].dt.strftime("%Y-%m-%d %H:%M"),
+        label("col_state", lang): [label(f"state_{s}", lang) if s else "" for s in q["state"]],
+        label("col_age_days", lang): ((now - q["received_at"]) / pd.Timedelta(days=1)).round(0)
+        .astype("Int64")})
 
 
 def overdue_list(reg: Register, period: Period, lang: str) -> Section:
-    q = queue_frame(reg)
-    q = q[q["state"].eq("overdue") & (q["received_at"] < period.end)]
-    now = pd.Timestamp(reg.now)
-    table = pd.DataFrame({
-        label("col_row", lang): q["row"], label("col_id", lang): q["id"],
-        label("col_subject", lang): q["subject"], label("col_department", lang): q["department"],
-        label("col_clock", lang): [reg.policy.clock(c).label(lang) for c in q["clock"]],
-        label("col_due", lang): q["due"].dt.strftime("%Y-%m-%d %H:%M"),
-        label("col_age_days", lang): ((now - q["received_at"]) / pd.Timedelta(days=1)).round(0)
-        .astype("Int64")})
-    text = [label("text_overdue", lang, n=len(table))]
-    return Section("overdue", label("sec_overdue", lang), text, table)
+    table = open_list(reg, period, lang, overdue_only=True)
+    return Section("overdue", label("sec_overdue", lang),
+                   [label("text_overdue", lang, n=len(table))], table)
+
+
+def carried_items(reg: Register, period: Period, lang: str) -> Section:
+    """Open items carried into the next period: everything open at this period's end."""
+    table = open_list(reg, period, lang, overdue_only=False)
+    overdue = int(table[label("col_state", lang)].eq(label("state_overdue", lang)).sum())
+    text = [label("text_carried", lang, n=len(table), next=period.shift(1).label, o=overdue)]
+    return Section("carried", label("sec_carried", lang, next=period.shift(1).label), text, table)
 
 
 AGE_BUCKETS = ((7, "0–7"), (30, "8–30"), (90, "31–90"), (None, "> 90"))
 
 
 def open_ages(reg: Register, period: Period, lang: str) -> Section:
-    """Complaints open at the period's end by age, and how many were carried over into it."""
-    t = reg.table
-    end = min(period.end, pd.Timestamp(reg.now))
-    is_open = (t["kind"].eq("complaint") & (t["received_at"] < end)
-               & (t["closed_at"].isna() | (t["closed_at"] >= end)))
+    """Complaints open at the period's end by age, and how many of them came in before it."""
+    view = as_of(reg, period.end)
+    t = view.table
+    end = pd.Timestamp(view.now)
+    is_open = open_at(view, end)
     age = ((end - t.loc[is_open, "received_at"]) / pd.Timedelta(days=1)).to_numpy()
     rows, lo = [], -1
     for hi, name in AGE_BUCKETS:
@@ -212,8 +241,8 @@ def open_ages(reg: Register, period: Period, lang: str) -> Section:
         rows.append({label("col_age_days", lang): name, label("col_count", lang): n})
         lo = hi if hi else lo
     table = pd.DataFrame(rows)
-    carried = int((is_open & (t["received_at"] < period.start)).sum())
-    text = [label("text_ages", lang, n=int(is_open.sum()), carried=carried,
+    older = int((is_open & (t["received_at"] < period.start)).sum())
+    text = [label("text_ages", lang, n=int(is_open.sum()), older=older,
                   old=rows[-1][label("col_count", lang)])]
     return Section("ages", label("sec_ages", lang), text, table,
                    _bar(table, label("col_age_days", lang), label("col_count", lang),
@@ -230,10 +259,21 @@ def top_respondents(reg: Register, period: Period, lang: str, n: int = 10) -> Se
 
 
 def build_sections(reg: Register, period_text: str, lang: str = "zh") -> list[Section]:
-    """Every section of the period's statistics, in the order of a review meeting."""
+    """Every section of the period's report, in the order of a review meeting: the monthly
+    analysis and improvement report, or the quarterly summary."""
+    from core import analysis_sections as an
+
     period = parse_period(period_text)
-    return [overview(reg, period, lang), trend(reg, period, lang), on_time(reg, period, lang),
-            open_ages(reg, period, lang),
+    quarter = period.months > 1
+    return [overview(reg, period, lang),
+            *([an.months_side_by_side(reg, period, lang)] if quarter else []),
+            an.changes(reg, period, lang), trend(reg, period, lang), on_time(reg, period, lang),
+            an.satisfaction(reg, period, lang), an.causes(reg, period, lang),
+            an.actions(reg, period, lang), an.proposals_section(reg, period, lang),
+            an.repeats(reg, period, lang), an.groups(reg, period, lang),
+            an.issues(reg, period, lang),
             *(by_column(reg, period, c, lang) for c in BREAKDOWNS),
-            top_respondents(reg, period, lang), trends_and_repeats(reg, period, lang),
-            scores(reg, period, lang), overdue_list(reg, period, lang)]
+            top_respondents(reg, period, lang), an.suggestions(reg, period, lang),
+            open_ages(reg, period, lang), scores(reg, period, lang),
+            *([carried_items(reg, period, lang)] if quarter else []),
+            overdue_list(reg, period, lang)]

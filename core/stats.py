@@ -1,95 +1,176 @@
-"""Statistics tables per month or quarter (R-STATS); data only, charts live elsewhere."""
+"""Statistics tables per month or quarter (R-STATS); data only, charts live elsewhere.
+
+Every function here reads the register as of the period's end (core.asof), so a closed
+period's figures are the same whenever they are computed. Complaint figures count kind
+`complaint` only: suggestions, praise and tip-offs are counted apart or not at all.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from core.asof import as_of
 from core.period import Period, parse_period
 from core.register import Register
+from core.schema import fold
 
 BREAKDOWNS = ("category", "channel", "department", "severity", "warning_level")
 OK_SATISFACTION = ("satisfied", "very_satisfied")
+SATISFACTION_LEVELS = ("very_satisfied", "satisfied", "basically_satisfied", "unsatisfied")
 
 
 def _ratio(num: int, den: int) -> float | None:
     return round(num / den, 4) if den else None
 
 
-def figures(reg: Register, period: Period) -> dict:
-    """The headline figures of one period."""
+def complaints(reg: Register) -> pd.Series:
+    return reg.table["kind"].eq("complaint")
+
+
+def open_at(reg: Register, when: pd.Timestamp) -> pd.Series:
+    """Complaints received before `when` and not closed by then."""
     t = reg.table
-    got = period.contains(t["received_at"])
-    complaints = t["kind"].eq("complaint")
     closed = t["closed_at"]
-    start, end = period.start, period.end
-    open_at = lambda when: (t["received_at"] < when) & (closed.isna() | (closed >= when))  # noqa: E731
-    resolved = period.contains(t["resolved_at"]) & complaints
+    return complaints(reg) & (t["received_at"] < when) & (closed.isna() | (closed >= when))
+
+
+def first_satisfaction(reg: Register) -> pd.Series:
+    """Satisfaction at the first callback: kept apart when the complaint was reprocessed."""
+    t = reg.table
+    return t["first_satisfaction"].where(t["first_satisfaction"].ne(""), t["satisfaction"])
+
+
+def callback_not_due(reg: Register) -> pd.Series:
+    """Rows whose callback clock was still running at the register's moment: a complaint
+    resolved just before a period's end is not yet late for its callback."""
+    out = pd.Series(False, index=reg.table.index)
+    for spec in reg.policy.clocks:
+        if spec.stop == "callback_at":
+            out |= reg.clocks[spec.id]["state"].isin(("running", "due_soon"))
+    return out
+
+
+def figures(reg: Register, period: Period) -> dict:
+    """The headline figures of one period, as of its end."""
+    reg = as_of(reg, period.end)
+    t, f = reg.table, reg.flags
+    is_c = complaints(reg)
+    got = period.contains(t["received_at"])
+    gc = got & is_c
+    closed = t["closed_at"]
+    resolved = period.contains(t["resolved_at"]) & is_c
     hours = ((t["resolved_at"] - t["received_at"]) / pd.Timedelta(hours=1))[resolved]
-    callbacks = period.contains(t["callback_at"]) & complaints
+    callbacks = period.contains(t["callback_at"]) & is_c
     rated = callbacks & t["satisfaction"].ne("")
-    # R-REOPEN: the first callback's result still counts after a reprocessing.
-    first = t["first_satisfaction"].where(t["first_satisfaction"].ne(""), t["satisfaction"])
-    first_rated = got & complaints & first.ne("")
-    group = reg.flags["group_id"].where(got & complaints, "")
+    first = first_satisfaction(reg)
+    rated_first = callbacks & first.ne("")
     on_time = {}
     for cid, c in reg.clocks.items():
         due_in = period.contains(c["due"]) & c["state"].isin(("met", "missed", "overdue"))
         on_time[cid] = _ratio(int((due_in & c["state"].eq("met")).sum()), int(due_in.sum()))
+    groups = f.loc[gc & f["group_id"].ne(""), "group_id"]
+    due_cb = resolved & ~callback_not_due(reg)
+    called_back = int((due_cb & t["callback_at"].notna()).sum())
     return {
         "period": period.label,
-        "received": int((got & complaints).sum()),
+        "received": int(gc.sum()),
+        # R-GROUP: a group complaint is one matter in the statistics, however many rows
+        "received_once": int(gc.sum()) - len(groups) + groups.nunique(),
         "suggestions": int((got & t["kind"].eq("suggestion")).sum()),
         "praise": int((got & t["kind"].eq("praise")).sum()),
-        "accepted": int((got & complaints & t["accepted"].eq(True).fillna(False)).sum()),
-        "valid": int((got & complaints & t["validity"].eq("valid")).sum()),
-        "closed": int((period.contains(closed) & complaints).sum()),
-        "open": int((open_at(end) & complaints).sum()),
-        "carried_over": int((open_at(start) & complaints).sum()),
+        "accepted": int((gc & t["accepted"].eq(True).fillna(False)).sum()),
+        "valid": int((gc & t["validity"].eq("valid")).sum()),
+        "closed": int((period.contains(closed) & is_c).sum()),
+        "open": int(open_at(reg, period.end).sum()),
+        "carried_over": int(open_at(reg, period.start).sum()),
         "on_time_rate": on_time,
         "resolve_hours_mean": round(float(hours.mean()), 1) if len(hours) else None,
         "resolve_hours_median": round(float(hours.median()), 1) if len(hours) else None,
-        "callback_rate": _ratio(int((resolved & t["callback_at"].notna()).sum()),
-                                int(resolved.sum())),
+        "resolved": int(resolved.sum()),
+        "callback_due": int(due_cb.sum()),
+        "called_back": called_back,
+        "callback_rate": _ratio(called_back, int(due_cb.sum())),
+        "callback_target": float(reg.policy.settings["callback_target"]),
+        "rated": int(rated.sum()),
         "satisfaction_rate": _ratio(int((rated & t["satisfaction"].isin(OK_SATISFACTION)).sum()),
                                     int(rated.sum())),
-        "first_satisfaction_rate": _ratio(int((first_rated & first.isin(OK_SATISFACTION)).sum()),
-                                          int(first_rated.sum())),
-        "reprocessed": int((got & complaints & t["reprocess_count"].fillna(0).gt(0)).sum()),
-        "repeats": int((got & complaints & reg.flags["repeat"]).sum()),
+        "first_satisfaction_rate": _ratio(int((rated_first & first.isin(OK_SATISFACTION)).sum()),
+                                          int(rated_first.sum())),
+        # R-REOPEN: complaints reprocessed after an unsatisfied callback
+        "reprocessed": int((gc & t["reprocess_count"].fillna(0).gt(0)).sum()),
+        "repeats": int((gc & f["repeat"]).sum()),
         # R-GROUP: a group is one group, however many of its rows fall in the period
-        "groups": int(group[group.ne("")].nunique()),
-        "group_rows": int(group.ne("").sum()),
+        "groups": int(groups.nunique()),
+        "group_rows": len(groups),
         # R-KIND: tip-offs are counted apart, never as complaints
         "tip_offs": int((got & t["kind"].eq("tip_off")).sum()),
     }
 
 
 def breakdown(reg: Register, period: Period, column: str) -> pd.DataFrame:
-    """Complaints received in the period by one column: received, closed and open."""
+    """Complaints by one column: received and closed in the period, open at its end (open
+    counts everything still open then, whenever it was received)."""
+    reg = as_of(reg, period.end)
     t = reg.table
-    sel = period.contains(t["received_at"]) & t["kind"].eq("complaint")
-    sub = t[sel]
-    key = sub[column].where(sub[column].ne(""), "—")
+    key = t[column].where(t[column].ne(""), "—")
+    is_c = complaints(reg)
     out = pd.DataFrame({
-        "received": key.value_counts(),
-        "closed": key[sub["closed_at"].notna() & (sub["closed_at"] < period.end)].value_counts(),
+        "received": key[is_c & period.contains(t["received_at"])].value_counts(),
+        "closed": key[is_c & period.contains(t["closed_at"])].value_counts(),
+        "open": key[open_at(reg, period.end)].value_counts(),
     }).fillna(0).astype(int)
-    out["open"] = out["received"] - out["closed"]
     out.index.name = column
     return out.sort_values(["received", "open"], ascending=False)
 
 
 def monthly_series(reg: Register, months: int = 15, until: pd.Timestamp | None = None
                    ) -> pd.DataFrame:
-    """Received, closed and open at month end, for the last `months` months."""
+    """Received, closed and open at month end, for the last `months` months up to `until`'s
+    month, as of that month's end."""
     last = (until or pd.Timestamp(reg.now)).to_period("M")
+    view = as_of(reg, (last + 1).start_time)
+    t = view.table[complaints(view)]
     rows = []
     for p in pd.period_range(last - months + 1, last, freq="M"):
         per = parse_period(str(p))
-        f = figures(reg, per)
-        rows.append({"month": str(p), "received": f["received"], "closed": f["closed"],
-                     "open": f["open"]})
+        rows.append({"month": str(p), "received": int(per.contains(t["received_at"]).sum()),
+                     "closed": int(per.contains(t["closed_at"]).sum()),
+                     "open": int(open_at(view, per.end).sum())})
     return pd.DataFrame(rows)
+
+
+def satisfaction_table(reg: Register, period: Period) -> pd.DataFrame:
+    """Complaints called back in the period by satisfaction level, at the first callback
+    and final (R-REOPEN: a reprocessed complaint's first result still counts)."""
+    reg = as_of(reg, period.end)
+    t = reg.table
+    called = complaints(reg) & period.contains(t["callback_at"])
+    levels = [*SATISFACTION_LEVELS, ""]
+    first = first_satisfaction(reg)[called].value_counts()
+    final = t.loc[called, "satisfaction"].value_counts()
+    return pd.DataFrame({"first": [int(first.get(k, 0)) for k in levels],
+                         "final": [int(final.get(k, 0)) for k in levels]},
+                        index=pd.Index(levels, name="satisfaction"))
+
+
+def top_issues(reg: Register, period: Period, n: int = 10) -> pd.DataFrame:
+    """The most frequent matters of the complaints received in the period: rows of one
+    group complaint are one matter (R-GROUP), other rows are matched by their subject."""
+    reg = as_of(reg, period.end)
+    t = reg.table
+    sel = complaints(reg) & period.contains(t["received_at"])
+    sub = t.loc[sel, ["subject", "category", "received_at"]].copy()
+    gid = reg.flags.loc[sel, "group_id"]
+    sub["matter"] = gid.where(gid.ne(""), "s:" + fold(sub["subject"]))
+    sub["group"] = gid.ne("")
+    if sub.empty:
+        return pd.DataFrame(columns=["subject", "category", "count", "group"])
+    sub = sub.sort_values("received_at", kind="stable")
+    out = sub.groupby("matter", sort=False).agg(
+        subject=("subject", lambda s: s.value_counts().index[0]),
+        category=("category", lambda s: s.value_counts().index[0]),
+        count=("subject", "size"), group=("group", "any"))
+    return out.sort_values("count", ascending=False, kind="stable").head(n).reset_index(drop=True)
 
 
 def statistics(reg: Register, period_text: str) -> dict:
@@ -102,3 +183,13 @@ def statistics(reg: Register, period_text: str) -> dict:
         "year_before": figures(reg, period.year_before()),
         "breakdowns": {c: breakdown(reg, period, c) for c in BREAKDOWNS},
     }
+
+
+def not_called_back(reg: Register, period: Period) -> list[str]:
+    """Complaints resolved in the period and due for a callback by its end, with none by
+    then (the target is every one)."""
+    reg = as_of(reg, period.end)
+    t = reg.table
+    sel = (complaints(reg) & period.contains(t["resolved_at"]) & t["callback_at"].isna()
+           & ~callback_not_due(reg))
+    return list(t.loc[sel].sort_values("resolved_at", kind="stable")["id"])

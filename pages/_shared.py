@@ -158,3 +158,27 @@ STATE_COLOURS = {"overdue": "#f8d7da", "due_soon": "#fff3cd", "running": "#e7f1f
 
 def header_of(reg: Register, key: str, language: str) -> str:
     return reg.tab.column(key).header(language)
+
+
+def letter_downloads(reg: Register, complaint_id: str, key: str) -> None:
+    """The letters of one complaint (R-LETTER), in the register's language: pick one,
+    download it as Word or PDF."""
+    from core.letters import letter_download, letter_filename, letter_kinds
+
+    current = lang()
+    kind = st.selectbox(t("letter_choose"), letter_kinds(reg), key=f"{key}_letter",
+                        format_func=lambda k: label(f"letter_kind_{k}", current))
+    if not kind:
+        return
+    try:
+        name, docx = letter_download(reg, complaint_id, kind, "docx")
+    except RegisterError as exc:
+        st.error(str(exc))
+        return
+    a, b = st.columns(2)
+    a.download_button(t("letter_docx"), docx, name, key=f"{key}_docx", mime="application/"
+                      "vnd.openxmlformats-officedocument.wordprocessingml.document")
+    # The PDF is laid out only when asked for: it takes a moment.
+    b.download_button(t("letter_pdf"), lambda: letter_download(reg, complaint_id, kind, "pdf")[1],
+                      letter_filename(complaint_id, kind, "pdf"), key=f"{key}_pdf",
+                      mime="application/pdf")

@@ -13,7 +13,17 @@ from core.closure import (
 )
 from core.errors import RegisterError
 from core.intake import record_milestones, register_complaint
-from pages._shared import choices, clear_cache, lang, now, register, store, t, user
+from pages._shared import (
+    choices,
+    clear_cache,
+    lang,
+    letter_downloads,
+    now,
+    register,
+    store,
+    t,
+    user,
+)
 
 
 def _write(reg, row, changes, message) -> None:
@@ -45,6 +55,7 @@ if reg is not None:
         row = rows[ids.index(pick)]
         r = reg.table.loc[row]
         st.write(f"**{pick}** — {r['subject']}")
+        letter_downloads(reg, pick, "c")
         for item in checklist(reg, row):
             cols = ", ".join(reg.tab.column(c).header(lang()) for c in item.record)
             mark = ":green[:material/check_circle:]" if item.ok else ":red[:material/cancel:]"

@@ -16,6 +16,7 @@ from pages._shared import (
     field_input,
     header_of,
     lang,
+    letter_downloads,
     now,
     register,
     state_label,
@@ -88,6 +89,7 @@ if reg is not None:
                         st.write(f"{reg.policy.clock(cid).label(lang())}: "
                                  f"{c.at[row, 'due']:%Y-%m-%d %H:%M} — "
                                  f"{state_label(c.at[row, 'state'])}{ext}")
+                letter_downloads(reg, pick, "q")
             st.subheader(t("record_next"))
             fields = st.multiselect(t("fields_to_record"), list(MILESTONES), key="q_fields",
                                     format_func=partial(header_of, reg, language=lang()))

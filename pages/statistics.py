@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.export import safe_csv
 from core.i18n import label
-from core.report import pack_zip
+from core.report import generated, pack_zip
 from core.sections import build_sections
 from pages._shared import lang, register, t
 
@@ -25,6 +25,7 @@ if reg is not None:
             last.asfreq("Q") - 4, last.asfreq("Q"), freq="Q")][::-1]
     period = st.selectbox(t("period_kind"), options, key=f"stats_{kind}")
     sections = build_sections(reg, period, lang())
+    st.caption(generated(reg, period, lang()))  # every figure is as of the period's end
     # Built only when clicked: the pack renders charts to images and takes seconds.
     st.download_button(t("download_pack"), data=partial(pack_zip, reg, period, lang()),
                        file_name=f"complaints-{period}.zip", mime="application/zip", key="pack")

@@ -232,7 +232,8 @@ def test_the_uncovered_year_warning_is_on_every_page(tmp_path):
 def test_statistics_page_charts_tables_and_downloads(demo_path):
     at = app_on(demo_path, "en", "statistics")
     assert not at.exception
-    assert [s.value for s in at.subheader][:3] == ["Overview", "Received, closed and open by month",
+    assert [s.value for s in at.subheader][:4] == ["Overview", "Changes against 2026-10",
+                                                   "Received, closed and open by month",
                                                    "On-time rate per clock"]
     assert len(at.get("vega_lite_chart")) >= 5
 

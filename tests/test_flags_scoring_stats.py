@@ -156,8 +156,10 @@ def test_statistics_figures_for_a_month():
 
 def test_statistics_breakdowns_and_comparisons():
     s = statistics(stats_register(), "2026-10")
+    # open at the period's end counts every complaint still open, whenever received
     assert s["breakdowns"]["channel"].to_dict("index") == {
-        "phone": {"received": 2, "closed": 1, "open": 1}}
+        "phone": {"received": 2, "closed": 1, "open": 1},
+        "—": {"received": 0, "closed": 0, "open": 2}}
     assert s["previous"]["period"] == "2026-09" and s["previous"]["received"] == 1
     assert s["year_before"]["period"] == "2025-10" and s["year_before"]["received"] == 1
     q = statistics(stats_register(), "2026-Q4")

@@ -3,16 +3,19 @@ rendered from the same sections as the statistics page."""
 
 import datetime as dt
 import io
-import json
 import re
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from core.asof import as_of
 from core.register import build_register
+from core.schema import schema as load_schema
+from core.scoring import department_scores
 from core.sections import build_sections
 from core.store.workbook import WorkbookStore
 
@@ -58,11 +61,13 @@ def test_the_xlsx_totals_equal_the_sheet_and_the_score_command(packs, demo_path,
     assert isinstance(received, int) and received == received_in_q3_by_hand(demo_path)
     by_category = wb["按类别统计" if lang == "zh" else "By Category"]
     assert sum(r[1] for r in by_category.iter_rows(min_row=2, values_only=True)) == received
+    # R-SCORE: each month is scored as it stood at its end (final per cycle), so the
+    # pack's figures are those of `score` run at the end of each month
     lost: dict[str, int] = {}
-    for month in ("2026-07", "2026-08", "2026-09"):
-        p = run_cli("score", "--workbook", str(demo_path), "--period", month, "--format",
-                    "json", "--now", NOW)
-        for d in json.loads(p.stdout)["departments"]:
+    for month, end in (("2026-07", "2026-08-01"), ("2026-08", "2026-09-01"),
+                       ("2026-09", "2026-10-01")):
+        reg = as_of(demo_reg(demo_path, load_schema()), pd.Timestamp(end))
+        for d in department_scores(reg, month)["departments"]:
             lost[d["department"]] = lost.get(d["department"], 0) + d["points_lost"]
     scores = wb["部门考核" if lang == "zh" else "Department scores"]
     assert {r[0]: r[1] for r in scores.iter_rows(min_row=2, values_only=True)} == lost
@@ -73,7 +78,7 @@ def test_the_pdf_has_every_section_and_the_key_figures(packs, demo_path, schema)
     pdf = PdfReader(packs["en"] / f"{QUARTER}-report.pdf")
     text = "\n".join(page.extract_text() for page in pdf.pages)
     assert [s.title for s in sections if s.title in text] == [s.title for s in sections]
-    assert len(sections) == 13
+    assert len(sections) == 23
     assert sections[0].text[0] in text.replace("\n", " ")
     assert f"Page 1 of {len(pdf.pages)}" in text
     assert "Quarterly complaint summary report · 2026-Q3 · demo.xlsx" in text
@@ -94,7 +99,7 @@ def test_the_html_is_self_contained(packs, demo_path, schema, lang):
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//|url\(\s*["']?https?:|@import""",
                          page)
     assert page.count("<img") == charts == page.count("data:image/svg+xml;base64,") == 9
-    assert page.count("<section") == len(sections) == 13
+    assert page.count("<section") == len(sections) == 23
 
 
 def test_an_empty_period_says_so(demo_path, schema):
@@ -124,3 +129,49 @@ def test_the_statistics_page_offers_the_pack(demo_path):
     at = app_on(demo_path, "en", "statistics")
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download the report pack (xlsx, HTML, PDF)" in labels
+
+
+def test_a_closed_period_pack_is_byte_for_byte_the_same_at_another_now(packs, demo_path,
+                                                                       tmp_path):
+    # R-STATS: figures as of the period's end, "the same report whenever it is produced"
+    p = run_cli("report", "--workbook", str(demo_path), "--period", QUARTER, "--out",
+                str(tmp_path), "--lang", "zh", "--now", "2027-02-03T15:20:00+08:00")
+    assert p.returncode == 0, p.stderr
+    for name in ("statistics.xlsx", "report.html", "report.pdf"):
+        assert (tmp_path / f"{QUARTER}-{name}").read_bytes() == \
+            (packs["zh"] / f"{QUARTER}-{name}").read_bytes(), name
+
+
+def overview_figure(sections, name, column):
+    table = sections[0].table.set_index(sections[0].table.columns[0])
+    return table.loc[name, column]
+
+
+def test_carried_over_figures_agree_within_a_report_and_across_periods(demo_path, schema):
+    # R-STATS: carried over into a period = open at the previous period's end, in every
+    # place a report shows it
+    reg = demo_reg(demo_path, schema)
+    q3 = {s.key: s for s in build_sections(reg, QUARTER, "en")}
+    months = q3["months"].table.set_index("Figure")
+    for before, after in (("2026-07", "2026-08"), ("2026-08", "2026-09")):
+        assert months.loc["Open", before] == months.loc["Carried over", after]
+    assert months.loc["Open", "2026-09"] == months.loc["Open", QUARTER]
+    assert months.loc["Carried over", "2026-07"] == months.loc["Carried over", QUARTER]
+    open_q3 = months.loc["Open", QUARTER]
+    assert len(q3["carried"].table) == open_q3
+    assert q3["ages"].text[0].startswith(f"{open_q3} complaints are open at the period's end")
+    assert q3["by_category"].table["Open"].sum() == open_q3
+    q4 = build_sections(reg, "2026-Q4", "en")
+    assert overview_figure(q4, "Carried over", "2026-Q4") == open_q3
+    sep, oct_ = build_sections(reg, "2026-09", "en"), build_sections(reg, "2026-10", "en")
+    assert overview_figure(oct_, "Carried over", "2026-10") == overview_figure(sep, "Open", "2026-09")
+    assert overview_figure(oct_, "Carried over", "2026-10") == \
+        overview_figure(oct_, "Open", "2026-09")
+
+
+def test_the_overdue_list_is_as_of_the_period_end(demo_path, schema):
+    # The issue's example: the Q3 pack must not list a complaint first due in October.
+    reg = demo_reg(demo_path, schema)
+    q3 = {s.key: s for s in build_sections(reg, QUARTER, "en")}
+    due = pd.to_datetime(q3["overdue"].table["Due"])
+    assert len(due) and (due < pd.Timestamp("2026-10-01")).all()
