@@ -1,101 +1,78 @@
-"""Speed of reading and checking a register, and of one intake, at several sizes.
+"""`check --format json` as the user runs it — a whole process, imports, output and exit
+included — beside a bare python-calamine read of the same file, in the same run.
 
-Prints figures; ratios are measured in the same run so the machine's speed cancels out.
+Each command is a separate OS process, timed from start to exit, with its peak memory
+(ru_maxrss of that very child, from os.wait4). The two commands alternate, and the best of
+`--repeat` runs of each is compared, so the machine's speed and load cancel out of the
+ratio.
+
     python bench/check.py --rows 10000 100000
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import os
+import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
 
-import openpyxl
+from registers import register  # noqa: E402
 
-from core.demo import demo_records
-from core.register import build_register
-from core.schema import schema
-from core.store.workbook import WorkbookStore
-from core.validate import validate
+PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
+NOW = "2026-11-24T10:00:00+08:00"
+# The bare read: load the workbook and turn the complaints sheet into Python values.
+BARE = ("import sys, python_calamine as c; wb = c.load_workbook(sys.argv[1]); "
+        "wb.get_sheet_by_name(wb.sheet_names[0]).to_python(skip_empty_area=False)")
+TARGET, STRETCH, MEMORY = 1.3, 1.2, 1.5
 
-NOW = dt.datetime(2026, 11, 24, 10, 0)
+
+def run(cmd: list[str]) -> tuple[float, float, int]:
+    """(seconds, peak MiB, exit status) of one whole process, its output thrown away as a
+    pipe reader would."""
+    t0 = time.perf_counter()
+    with open(os.devnull, "wb") as sink:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=sink, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t0
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} failed ({code}): {err.strip()}")
+    return seconds, usage.ru_maxrss / 1024, code
 
 
-def timed(fn, repeat: int = 1):
-    best, out = float("inf"), None
+def measure(path: Path, repeat: int) -> dict:
+    check = [PYTHON, "-m", "core", "check", "--workbook", str(path), "--format", "json",
+             "--now", NOW]
+    bare = [PYTHON, "-c", BARE, str(path)]
+    runs = {"bare": [], "check": []}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
-
-
-def build(path: Path, rows: int) -> WorkbookStore:
-    store = WorkbookStore(path, schema())
-    store.init("zh")
-    recs = demo_records(schema(), rows=rows, seed=1, lang="zh", now=NOW)
-    for k, v in recs.items():
-        store.append(k, v[:1])  # the first write adds the date style; the rest append fast
-        if v[1:]:
-            store.append(k, v[1:])
-    return store
-
-
-def bench_check(rows: int, folder: Path) -> None:
-    store = build(folder / f"check-{rows}.xlsx", rows)
-    s = schema()
-    t_read, book = timed(store.read, 2)
-    from core.policy import load_policy
-    policy, _ = load_policy("consumer", s)
-    t_parse, _ = timed(lambda: validate(s.tab("complaints"), book.tabs["complaints"], s,
-                                        policy.categories, policy.tz), 2)
-    t_rules, _ = timed(lambda: build_register(book, s, now=NOW), 2)
-    full = t_read + t_rules
-    print(f"{rows:>7} rows  read {t_read:6.2f} s | parse+validate {t_parse:6.2f} s | "
-          f"clocks, flags and the rest {t_rules - t_parse:6.2f} s | full check (read included) "
-          f"{full:6.2f} s = {full / t_read:4.2f}x the read (target <= 1.5x)")
-
-
-def bench_intake(rows: int, folder: Path) -> None:
-    store = build(folder / f"intake-{rows}.xlsx", rows)
-    rec = {"id": "TS20261124999", "received_at": NOW, "subject": "bench"}
-    t_app, _ = timed(lambda: store.append("complaints", [rec]), 3)
-
-    def plain():
-        wb = openpyxl.load_workbook(store.path)
-        wb.save(folder / "plain.xlsx")
-    t_plain, _ = timed(plain, 3)
-    book = store.read()
-    cols = schema().tab("complaints").match_headers(book.tabs["complaints"].header)
-    row = book.tabs["complaints"].rows[rows // 2]
-    version = [int(row[cols["version"]])]
-
-    def update():
-        store.update(row[cols["id"]], {"handler": f"h{version[0]}"}, seen={"version": version[0]},
-                     user="bench", now=NOW)
-        version[0] += 1
-    t_upd, _ = timed(update, 3)
-    print(f"{rows:>7} rows  intake (append one row) {t_app:5.2f} s | record a milestone "
-          f"{t_upd:5.2f} s | plain openpyxl load+save {t_plain:5.2f} s | intake/plain "
-          f"{t_app / t_plain:4.2f} (target: intake <= 0.5 s)")
+        runs["bare"].append(run(bare))
+        runs["check"].append(run(check))
+    return {k: (min(r[0] for r in v), max(r[1] for r in v)) for k, v in runs.items()}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
-    ap.add_argument("--intake-rows", type=int, nargs="+", default=[2_000, 10_000])
+    ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as d:
-        folder = Path(d)
-        for n in args.rows:
-            bench_check(n, folder)
-        for n in args.intake_rows:
-            bench_intake(n, folder)
+    print(f"check --format json as whole processes, best of {args.repeat}; targets: "
+          f"<= {TARGET}x the bare read (stretch {STRETCH}x), peak memory <= {MEMORY}x")
+    for n in args.rows:
+        for dates in ("text", "native"):
+            path = register(n, dates)
+            m = measure(path, args.repeat)
+            (tb, mb), (tc, mc) = m["bare"], m["check"]
+            ok = "met" if tc / tb <= TARGET else "NOT met"
+            print(f"{n:>7} rows, dates {dates:<6}  bare read {tb:6.2f} s {mb:6.0f} MiB | "
+                  f"check {tc:6.2f} s {mc:6.0f} MiB | {tc / tb:4.2f}x the read ({ok}), memory "
+                  f"{mc / mb:4.2f}x")
 
 
 if __name__ == "__main__":

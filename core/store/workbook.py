@@ -348,8 +348,8 @@ class WorkbookStore(Store):
         with self._guard():
             def fast(x):
                 title = self._title(x.titles(), tab_key)
-                x.append_rows(title, [record_row(tab, self._xml_header(x, title, tab), r)
-                                      for r in records])
+                header = self._xml_header(x, title, tab)
+                x.append_rows(title, [record_row(tab, header, r) for r in records])
                 self._fast_audit(x, list(audit))
             if self._fast(fast)[0]:
                 return
@@ -361,8 +361,8 @@ class WorkbookStore(Store):
         title = self._title(x.titles(), "audit", required=False)
         if lines and title:  # a register without an Audit tab simply has no log
             tab = self.schema.tab("audit")
-            x.append_rows(title, [record_row(tab, self._xml_header(x, title, tab), r)
-                                  for r in lines])
+            header = self._xml_header(x, title, tab)
+            x.append_rows(title, [record_row(tab, header, r) for r in lines])
 
     def _audit_ws(self, wb, lines: list[dict]) -> None:
         title = self._title(wb.sheetnames, "audit", required=False)
