@@ -27,6 +27,10 @@ SUBJECTS = {
            "Spare part out of stock", "Dispute over contract terms", "Refund too slow",
            "Hotline never answered"],
 }
+#: the demo's supervisor and viewer, named apart from the random staff (whose given names
+#: never use these characters), so the README and tests can name them
+DEMO_USERS = {"supervisor": {"zh": "周文博", "en": "Morgan Hale"},
+              "viewer": {"zh": "吴思远", "en": "Avery Stone"}}
 GROUP_SUBJECT = {"zh": "小区电梯停运", "en": "Lift out of service"}
 TEXT = {
     "zh": {"desc": "投诉人反映：{s}，已多次沟通未解决。", "req": "尽快处理并给予答复",
@@ -188,5 +192,9 @@ def demo_records(schema: Schema, *, rows: int = 300, seed: int = 1, lang: str = 
             by_dept.setdefault(dept, []).append(i)
         out.append({k: v for k, v in rec.items() if v not in (None, "")})
     departments = [{"name": d, "head": staff[d][0], "contact": _phone(rng)} for d in depts]
-    users = [{"user": n, "role": lab("role", "clerk"), "department": depts[0]} for n in receivers]
+    users = [{"user": DEMO_USERS["supervisor"][lang], "role": lab("role", "supervisor")},
+             {"user": DEMO_USERS["viewer"][lang], "role": lab("role", "viewer")}]
+    users += [{"user": n, "role": lab("role", "clerk"), "department": depts[0]} for n in receivers]
+    users += [{"user": n, "role": lab("role", "handler"), "department": d}
+              for d in depts for n in staff[d]]
     return {"complaints": out, "departments": departments, "users": users}

@@ -2,31 +2,33 @@
 
 import streamlit as st
 
+from core.access import may, visible_rows
 from core.closure import can_close, checklist, needs_reprocessing, open_rows
 from core.errors import RegisterError
 from core.intake import record_milestones, register_complaint
-from pages._shared import clear_cache, lang, now, register, store, t, user
+from pages._shared import clear_cache, esc, failed, lang, now, page, register, store, t
 
 
 def _write(reg, row, changes, message) -> None:
     try:
-        bad = record_milestones(store(), reg, row, changes, user=user(), now=now())
+        bad = record_milestones(store(), reg, row, changes, user=person, now=now())
     except RegisterError as exc:
-        st.error(t("save_failed", e=exc))
+        st.error(failed(exc))
         return
     if bad:
         for p in bad:
-            st.error(p.message(reg.tab, lang()))
+            st.error(esc(p.message(reg.tab, lang())))
     else:
         clear_cache()
-        st.success(message)
+        st.success(esc(message))
 
 
+person = page("closure")
 st.header(t("page_closure"))
 st.write(t("closure_intro"))
 reg = register()
 if reg is not None:
-    rows = list(open_rows(reg))
+    rows = list(open_rows(reg).intersection(visible_rows(reg, person), sort=False))
     if not rows:
         st.info(t("no_open"))
     else:
@@ -36,7 +38,7 @@ if reg is not None:
         pick = st.selectbox(t("open_one"), ids, index=ids.index(default), key="close_pick")
         row = rows[ids.index(pick)]
         r = reg.table.loc[row]
-        st.write(f"**{pick}** — {r['subject']}")
+        st.markdown(f"**{esc(pick)}** — {esc(r['subject'])}")
         for item in checklist(reg, row):
             cols = ", ".join(reg.tab.column(c).header(lang()) for c in item.record)
             mark = ":green[:material/check_circle:]" if item.ok else ":red[:material/cancel:]"
@@ -48,19 +50,19 @@ if reg is not None:
         if needs_reprocessing(reg, row):
             st.warning(t("unsatisfied"))
             a, b, c = st.columns(3)
-            if a.button(t("reprocess"), key="reprocess"):
+            if may(person, "reopen") and a.button(t("reprocess"), key="reprocess"):
                 _write(reg, row, {"resolved_at": "", "callback_at": "", "satisfaction": ""},
                        t("recorded"))
-            if b.button(t("linked_repeat"), key="repeat"):
+            if may(person, "intake") and b.button(t("linked_repeat"), key="repeat"):
                 values = {k: r[k] for k in ("complainant", "contact", "respondent", "subject",
                                             "description", "request", "channel")}
                 values.update(parent_id=pick, received_at="now")
                 try:
-                    saved = register_complaint(store(), reg, values, user=user(), now=now())
+                    saved = register_complaint(store(), reg, values, user=person, now=now())
                 except RegisterError as exc:
-                    st.error(t("save_failed", e=exc))
+                    st.error(failed(exc))
                 else:
                     clear_cache()
-                    st.success(t("saved", id=saved.id))
-            if c.button(t("escalate"), key="escalate"):
+                    st.success(esc(t("saved", id=saved.id)))
+            if may(person, "escalate") and c.button(t("escalate"), key="escalate"):
                 _write(reg, row, {"escalated": "yes"}, t("recorded"))

@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.access import operator
 from core.config import Target
 from core.demo import demo_records
 from core.schema import schema
@@ -189,7 +190,8 @@ def test_the_close_button_stays_disabled_until_the_checklist_holds(tmp_path):
     assert at.success[0].value == "TS1 is closed."
     reg = read(tmp_path / "c.xlsx")
     assert reg.table.at[2, "closed_at"] == dt.datetime(2026, 11, 24, 10, 0)
-    assert reg.table.at[2, "version"] == 2 and reg.table.at[2, "updated_by"] == "app"
+    # no sign-in configured: this machine's operator acts, and is the audit user
+    assert reg.table.at[2, "version"] == 2 and reg.table.at[2, "updated_by"] == operator()
 
 
 def test_an_unsatisfied_callback_offers_reprocessing_a_repeat_or_escalation(tmp_path):

@@ -16,7 +16,7 @@ from core.register import build_register
 from core.sections import build_sections
 from core.store.workbook import WorkbookStore
 
-from .conftest import NOW, run_cli
+from .conftest import NOW, SUPERVISOR, run_cli
 
 QUARTER = "2026-Q3"  # the demo register's last full quarter (today is 2026-11-24)
 
@@ -27,7 +27,7 @@ def packs(demo_path, tmp_path_factory):
     for lang in ("zh", "en"):
         folder = tmp_path_factory.mktemp(f"pack-{lang}")
         p = run_cli("report", "--workbook", str(demo_path), "--period", QUARTER, "--out",
-                    str(folder), "--lang", lang, "--now", NOW)
+                    str(folder), "--lang", lang, "--now", NOW, "--user", SUPERVISOR)
         assert p.returncode == 0, p.stderr
         assert p.stdout.split() == [str(folder / f"{QUARTER}-{n}") for n in
                                     ("statistics.xlsx", "report.html", "report.pdf")]
