@@ -202,7 +202,12 @@ def identify(users: Users, identities: Sequence[str], *, by_name: bool = True,
 
 
 def _names(*names: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(n for n in (text_of(x) for x in names) if n))
+    """Distinct names (the same name in another case or width counts once)."""
+    out: dict[str, str] = {}
+    for n in (text_of(x) for x in names):
+        if n:
+            out.setdefault(norm(n), n)
+    return tuple(out.values())
 
 
 def operator() -> str:

@@ -242,7 +242,7 @@ def cmd_user(args) -> int:
 def cmd_serve(args) -> int:
     from core.serve import serve
 
-    serve(args.streamlit)
+    serve(args.extra)
     return 0
 
 
@@ -331,14 +331,17 @@ def parser() -> argparse.ArgumentParser:
                         "configured it listens on 127.0.0.1 only; with sign-in configured "
                         "(an [auth] provider or [accounts] in .streamlit/secrets.toml) on every "
                         "interface. Other options are passed to `streamlit run`.")
-    sv.add_argument("streamlit", nargs=argparse.REMAINDER, metavar="...")
     sv.set_defaults(func=cmd_serve)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `check | head` ends quietly
-    args = parser().parse_args(argv)
+    p = parser()
+    args, extra = p.parse_known_args(argv)
+    if extra and args.command != "serve":  # serve passes the rest to `streamlit run`
+        p.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     try:
         return args.func(args)
     except Refused as exc:

@@ -59,6 +59,19 @@ def _sign_in_page(mode: str, conf: dict) -> None:
         st.rerun()
 
 
+def _alone(render, *args) -> None:
+    """Show only `render` — no page of the register, whatever the URL asked for — and stop."""
+    st.navigation([st.Page(lambda: render(*args), title=t("signin_title"), url_path="signin",
+                           default=True)], position="hidden").run()
+    st.stop()
+
+
+def _refuse(text: str, mode: str | None) -> None:
+    st.error(esc(text))
+    if mode is not None and st.button(t("sign_out"), key="sign_out_refused"):
+        sign_out(mode)
+
+
 def sign_out(mode: str | None) -> None:
     for k in (SIGNED_IN, "who", "last_good"):
         st.session_state.pop(k, None)
@@ -73,13 +86,11 @@ def identity() -> tuple[Who, str | None]:
     conf = secrets()
     mode = accounts.sign_in(conf)
     if mode is None and isinstance(st.context.ip_address, str):  # not this machine
-        st.error(t("remote_refused"))
-        st.stop()
+        _alone(_refuse, t("remote_refused"), mode)
     if (mode == "oidc" and not st.user.is_logged_in) or \
             (mode == "accounts" and not st.session_state.get(SIGNED_IN)):
         st.session_state.pop("who", None)
-        _sign_in_page(mode, conf)
-        st.stop()
+        _alone(_sign_in_page, mode, conf)
     if mode is None:
         me = operator()
         return Who(me, "supervisor", names=(me,)), mode
@@ -94,10 +105,8 @@ def identity() -> tuple[Who, str | None]:
         else:
             person = identify(reg.users, [st.session_state[SIGNED_IN]])
     except Refused as exc:
-        st.error(esc(exc.message(lang())))
-        if st.button(t("sign_out"), key="sign_out_refused"):
-            sign_out(mode)
-        st.stop()
+        st.session_state.pop("who", None)
+        _alone(_refuse, exc.message(lang()), mode)
     return person, mode
 
 
