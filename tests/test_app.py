@@ -21,6 +21,7 @@ NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))
 
 def app_on(path, lang="zh", page=None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.secrets = {"tests": {"sign_in": "none"}}  # not the checkout's own secrets.toml
     at.session_state["target"] = Target(workbook=str(path))
     at.session_state["lang"] = lang
     at.session_state["now"] = NOW

@@ -228,6 +228,7 @@ def test_the_wall_display_masks_and_records_nothing(demo):
 
 def test_with_no_sign_in_configured_the_operator_is_told_how_to_open_it_to_the_team(demo):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.secrets = {"tests": {"sign_in": "none"}}
     at.session_state["target"] = Target(workbook=str(demo))
     at.session_state["lang"] = "en"
     at.run()

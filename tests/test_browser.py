@@ -34,7 +34,9 @@ def server(demo_path, tmp_path):
     env = {**os.environ, "COMPLAINTS_WORKBOOK": str(register)}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
                              "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--server.headless", "true"], cwd=ROOT, env=env,
+                             "--server.headless", "true",  # no sign-in: this machine's operator
+                             "--secrets.files", str(tmp_path / "no-secrets.toml")], cwd=ROOT,
+                            env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     for _ in range(120):

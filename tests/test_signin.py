@@ -132,7 +132,9 @@ def answers(host: str, port: int) -> bool:
 def listening(port: int) -> set[str]:
     """The local addresses a TCP socket listens on for `port` (from /proc/net/tcp)."""
     out = set()
-    for line in open("/proc/net/tcp").read().splitlines()[1:]:
+    with open("/proc/net/tcp") as table:
+        lines = table.read().splitlines()[1:]
+    for line in lines:
         local, state = line.split()[1], line.split()[3]
         ip_hex, port_hex = local.split(":")
         if state == "0A" and int(port_hex, 16) == port:
