@@ -75,8 +75,9 @@ def _refuse(text: str, mode: str | None) -> None:
 def sign_out(mode: str | None) -> None:
     for k in (SIGNED_IN, "who", "last_good"):
         st.session_state.pop(k, None)
-    if mode == "oidc":
-        st.logout()
+    if mode == "oidc":  # Streamlit sends the browser to drop its cookie and end the session
+        st.logout()     # at the provider; a rerun now could drop that redirect
+        st.stop()
     st.rerun()
 
 
