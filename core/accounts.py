@@ -91,7 +91,10 @@ def set_account(name: str, password_hash: str | None, path: Path | None = None) 
         lines = [f"{_toml_string(k)} = {_toml_string(v)}" for k, v in accounts.items()]
         new += ("\n\n" if new else "") + f"[{SECTION}]\n" + "\n".join(lines)
     new += "\n"
-    after = tomllib.loads(new)
+    try:
+        after = tomllib.loads(new)
+    except tomllib.TOMLDecodeError:
+        after = {}
     if after.get(SECTION, {}) != accounts or \
             {k: v for k, v in after.items() if k != SECTION} != \
             {k: v for k, v in before.items() if k != SECTION}:

@@ -95,13 +95,16 @@ def identity() -> tuple[Who, str | None]:
     if mode is None:
         me = operator()
         return Who(me, "supervisor", names=(me,)), mode
-    reg = register()
+    reg = register(details=False)  # who it is, and so what they may see, is not known yet
     if reg is None:
         st.stop()
     try:
         if mode == "oidc":
             u = st.user
-            person = identify(reg.users, [u.get("email") or "", u.get("preferred_username") or ""],
+            email = u.get("email") or ""
+            if email and u.get("email_verified") is False:  # it could be anyone's address
+                raise Refused("unverified", user=email)
+            person = identify(reg.users, [email or u.get("preferred_username") or ""],
                               by_name=False, also=[u.get("name") or ""], open_role=None)
         else:
             person = identify(reg.users, [st.session_state[SIGNED_IN]])

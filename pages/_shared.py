@@ -82,10 +82,10 @@ def clear_cache(reopen: bool = False) -> None:
         _store.clear()
 
 
-def register() -> Register | None:
+def register(details: bool | None = None) -> Register | None:
     """The register as of now; on a read error, the last good one marked stale (or None).
     The error's details (they name the file or sheet) only for those who may see where the
-    register is kept."""
+    register is kept (`details`: whether the caller, who knows, allows them)."""
     tgt = target()
     try:
         with st.spinner(t("reading")):
@@ -100,7 +100,9 @@ def register() -> Register | None:
         return reg
     except RegisterError as exc:
         known = st.session_state.get("who")
-        shown = exc if known is None or may(known, "location") else "—"
+        if details is None:
+            details = known is not None and may(known, "location")
+        shown = exc if details else "—"
         st.error(esc(t("read_error", e=shown)))
         last = st.session_state.get("last_good")
         if last:

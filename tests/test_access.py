@@ -262,7 +262,7 @@ def test_the_write_commands_audit_the_acting_user(path, reg, schema):
 def test_every_refusal_and_action_label_exists_in_both_languages():
     from core.access import ACTIONS
     from core.i18n import label
-    for code in ("unknown_user", "no_users", "users_unreadable", "bad_role", "not_allowed",
+    for code in ("unknown_user", "no_users", "unverified", "users_unreadable", "bad_role", "not_allowed",
                  "not_theirs", "recused", "tip_off", "wall"):
         for lang in ("zh", "en"):
             assert "R-" not in message("access", code, lang, user="u", id="i", role="r",

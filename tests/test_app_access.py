@@ -140,6 +140,19 @@ def test_oidc_identifies_by_email_not_by_the_name_a_provider_lets_anyone_choose(
     assert not at.dataframe
 
 
+def test_oidc_refuses_an_email_the_provider_has_not_verified(demo, tmp_path):
+    path = tmp_path / "r.xlsx"
+    shutil.copy(demo, path)
+    WorkbookStore(path, schema()).append("users", [{"user": "boss@corp.example",
+                                                    "role": "supervisor"}])
+    user = {"is_logged_in": True, "email": "boss@corp.example", "name": "x"}
+    assert header(app_as(path, secrets=OIDC, user=user)) == "Queue"
+    at = app_as(path, secrets=OIDC, user={**user, "email_verified": False})
+    assert at.error[0].value.replace("\u2060", "").startswith(
+        "Your identity provider has not verified the email address boss@corp.example")
+    assert not at.dataframe
+
+
 # --- each role -------------------------------------------------------------------------------
 
 def test_each_role_opens_exactly_its_pages(demo, reg):

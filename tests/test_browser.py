@@ -39,19 +39,14 @@ def server(demo_path, tmp_path):
                             env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.5)
+    wait_healthy(url)
     yield url, register
     proc.terminate()
     proc.wait(timeout=20)
 
 
-@pytest.fixture
-def browser(tmp_path):
+def chrome(profile):
+    """Debian's headless Chromium under chromedriver, with its profile in `profile`."""
     if not (CHROMIUM and DRIVER):
         pytest.fail("Debian's chromium and chromium-driver are needed: run ./test.sh as root "
                     "or apt-get install chromium chromium-driver")
@@ -63,9 +58,24 @@ def browser(tmp_path):
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
-                 f"--user-data-dir={tmp_path / 'chrome'}"):
+                 f"--user-data-dir={profile}"):
         opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    return webdriver.Chrome(service=Service(DRIVER), options=opts)
+
+
+def wait_healthy(url: str) -> None:
+    """Until the Streamlit server at `url` answers (at most a minute)."""
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.5)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    driver = chrome(tmp_path / "chrome")
     yield driver
     driver.quit()
 

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 
 import pytest
 
@@ -25,7 +24,7 @@ from core.schema import schema
 from core.store.workbook import WorkbookStore
 
 from .conftest import ROOT
-from .test_browser import CHROMIUM, DRIVER, free_port
+from .test_browser import chrome, free_port, wait_healthy
 from .test_signin import other_address
 
 pytestmark = pytest.mark.browser
@@ -133,12 +132,7 @@ def start_app(tmp, register, secrets: str | None, *extra: str, port: int | None 
     proc = subprocess.Popen([sys.executable, "-m", "core", "serve", "--server.port", str(port),
                              *extra], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.25)
+    wait_healthy(f"http://127.0.0.1:{port}")
     return f"http://127.0.0.1:{port}", proc
 
 
@@ -169,20 +163,7 @@ def apps(book, provider, tmp_path_factory, fetched):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not (CHROMIUM and DRIVER):
-        pytest.fail("Debian's chromium and chromium-driver are needed: apt-get install "
-                    "chromium chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"):
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    driver = chrome(tmp_path_factory.mktemp("chrome"))
     yield driver
     driver.quit()
 

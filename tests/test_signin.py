@@ -17,6 +17,7 @@ from core import accounts
 from core.serve import address, command
 
 from .conftest import ROOT
+from .test_browser import free_port
 
 GSHEETS = """# the team's Google Sheet
 [connections.gsheets]
@@ -113,12 +114,6 @@ def other_address() -> str | None:
         except OSError:
             return None
     return None if ip.startswith("127.") else ip
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def answers(host: str, port: int) -> bool:
