@@ -458,3 +458,4 @@ def test_with_no_sign_in_configured_another_machine_is_turned_away(apps, browser
     assert "TS2026" not in body(browser) and nav(browser) == []
     here = open_page(browser, apps["open"])  # this machine: its operator, a supervisor
     assert here == zh("page_queue") and zh("local_only") in body(browser)
+    assert "Deploy" not in body(browser)  # client.toolbarMode: no developer toolbar

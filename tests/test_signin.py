@@ -192,6 +192,13 @@ def test_with_sign_in_configured_the_team_can_reach_it(serve):
         assert answers(other, port)
 
 
+def test_the_streamlit_config_is_safe_for_visitors():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["address"] == "127.0.0.1"  # until ./run.sh finds sign-in
+    assert config["client"]["showErrorDetails"] == "none"  # no traceback, no message
+    assert config["client"]["toolbarMode"] == "viewer"  # no developer menu, no Deploy
+
+
 def test_the_serve_command_line():
     cmd = command(["--server.port", "9999"], secrets_path="/nonexistent/secrets.toml")
     assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[-2:] == ["--server.port", "9999"]
