@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from core import clock, config
-from core.access import Refused, Who, may, may_see, pages_for
+from core.access import CONFIDENTIAL, Refused, Who, may, may_see, pages_for
 from core.errors import RegisterError
 from core.i18n import label
 from core.register import Register
@@ -202,8 +202,6 @@ def failed(exc: RegisterError) -> str:
 def field_table(reg: Register, person: Who, row: int, keys) -> pd.DataFrame:
     """Fields of one complaint as a two-column table of text, blanks left out; the
     complainant's name, contact and address masked unless this person may see them."""
-    from core.access import CONFIDENTIAL
-
     r = reg.table.loc[row]
     hidden = not may_see(reg, person, row).complainant
     rows = []
