@@ -1,35 +1,47 @@
-"""Entry point: routes only — register, language, policy, and the pages."""
+"""Entry point: routes only — language, sign-in, register, policy, and the pages a role opens."""
 
 import streamlit as st
 
+from core.access import may, pages_for
 from core.i18n import label
 from core.policy import policy_names
 from core.service import ensure_demo
-from pages._shared import clear_cache, t, target
+from pages import _auth
+from pages._shared import clear_cache, esc, t, target
 
 st.set_page_config(page_title="投诉登记台账 Complaint register", layout="wide")
 
 with st.sidebar:
     st.radio("语言 / Language", ["zh", "en"], key="lang", horizontal=True,
              format_func=lambda code: "简体中文" if code == "zh" else "English")
-    tgt = target()
-    if ensure_demo(tgt, st.session_state.get("lang", "zh")):
-        st.session_state["demo_created"] = True
+tgt = target()
+if ensure_demo(tgt, st.session_state.get("lang", "zh")):
+    st.session_state["demo_created"] = True
+person, mode = _auth.identity()  # the sign-in page stops the run here until someone signs in
+person = _auth.on_the_wall(person)
+st.session_state["who"] = person
+
+with st.sidebar:
+    _auth.sidebar(person, mode)
     st.selectbox(t("policy"), [None, *policy_names()], key="policy",
                  format_func=lambda n: "—" if n is None else n)
-    st.text_input(t("your_name"), key="user")
-    st.caption(f"{t('register')}: {tgt.workbook or tgt.gsheet}")
+    if may(person, "location"):
+        st.caption(esc(f"{t('register')}: {tgt.workbook or tgt.gsheet}"))
     if "read_at" in st.session_state:
         st.caption(t("read_at", t=st.session_state["read_at"].strftime("%Y-%m-%d %H:%M:%S")))
     if st.button(t("refresh")):
         clear_cache(reopen=True)
 
-if tgt.is_default:
+if person.wall:
+    st.info(t("wall_banner"))
+elif tgt.is_default and may(person, "location"):
     st.info(t("demo_banner"))
 
 lang = st.session_state.get("lang", "zh")
+allowed = pages_for(person)
 pages = [st.Page(f"pages/{name}.py", title=label(f"page_{key}", lang), url_path=name,
                  default=name == "queue")
          for name, key in (("queue", "queue"), ("intake", "intake"), ("closure", "closure"),
-                           ("statistics", "stats"), ("scores", "scores"), ("quality", "quality"))]
+                           ("statistics", "stats"), ("scores", "scores"), ("quality", "quality"))
+         if name in allowed]
 st.navigation(pages).run()

@@ -9,11 +9,11 @@ import argparse
 import datetime as dt
 import getpass
 import json
-import os
 import signal
 import sys
 
 from core import clock, config
+from core.access import Refused, Who, identify, operator, require
 from core.clock import parse_moment
 from core.errors import RegisterError
 from core.policy import policy_names
@@ -102,14 +102,18 @@ def cmd_report(args) -> int:
     from core.report import write_pack
 
     reg = _load(args)
+    require(reg, _who(reg, args), "report")
     paths = write_pack(reg, args.period, args.out, lang=args.lang)
     for p in paths:
         print(p)
     return 0
 
 
-def _user(args) -> str:
-    return (args.user or os.environ.get("COMPLAINTS_USER") or getpass.getuser() or "cli").strip()
+def _who(reg, args) -> Who:
+    """The person the command acts for: --user, else $COMPLAINTS_USER, else the login name,
+    looked up in the register's Users tab (a register whose Users tab lists nobody is a
+    one-person register: they act as a supervisor)."""
+    return identify(reg.users, [(args.user or "").strip() or operator()])
 
 
 def _assignments(pairs: list[str], tab) -> dict[str, str]:
@@ -154,7 +158,7 @@ def cmd_add(args) -> int:
                  if any(v not in (None, "") for v in r)]
     else:
         items = [(None, _assignments(args.set, tab))]
-    saved = register_complaints(store, reg, [v for _, v in items], user=_user(args),
+    saved = register_complaints(store, reg, [v for _, v in items], user=_who(reg, args),
                                 now=_now(args.now) or clock.now_in(reg.policy.tz))
     added, rejected = [], []
     for (where, _), s in zip(items, saved, strict=True):
@@ -198,7 +202,7 @@ def cmd_record(args) -> int:
     changes = _assignments(args.set, tab)
     if not changes:
         raise RegisterError("Nothing to record: give at least one --set KEY=VALUE.")
-    problems, cleaned = record(store, reg, int(rows[0]), changes, user=_user(args),
+    problems, cleaned = record(store, reg, int(rows[0]), changes, user=_who(reg, args),
                                now=_now(args.now) or clock.now_in(reg.policy.tz))
     for n in cleaned_notes(tab, cleaned, args.lang):
         print(n)
@@ -247,6 +251,38 @@ def cmd_letter(args) -> int:
     return 0
 
 
+def cmd_user(args) -> int:
+    from core import accounts
+
+    if args.action == "remove":
+        if not accounts.set_account(args.name, None):
+            raise RegisterError(f"There is no local account {args.name} in {config.SECRETS}; "
+                                f"nothing was changed.")
+        print(f"Removed the local account {args.name} from {config.SECRETS}.")
+        return 0
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {args.name}: ")
+        if getpass.getpass("The same password again: ") != password:
+            raise RegisterError("The two passwords differ; nothing was changed.")
+    else:  # a script: the first line of stdin
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < accounts.MIN_PASSWORD:
+        raise RegisterError(f"A password needs at least {accounts.MIN_PASSWORD} characters; "
+                            f"nothing was changed.")
+    existed = accounts.set_account(args.name, accounts.hash_password(password))
+    print(f"{'Changed the password of' if existed else 'Added'} the local account "
+          f"{args.name} in {config.SECRETS} (stored as an argon2 hash). Give {args.name} a "
+          f"role in the register's Users tab (用户) so they can work once signed in.")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from core.serve import serve
+
+    serve(args.extra)
+    return 0
+
+
 def _where(p: argparse.ArgumentParser) -> None:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--workbook", metavar="PATH", help="a local .xlsx register")
@@ -291,13 +327,9 @@ def parser() -> argparse.ArgumentParser:
                        "month", description="Department scores for a month (R-SCORE).")
     s.add_argument("--period", required=True, metavar="YYYY-MM")
     s.set_defaults(func=cmd_score)
-    r = sub.add_parser("report", parents=[common, rules], help="monthly or quarterly report "
-                       "pack", description="Monthly or quarterly report pack (xlsx, HTML, PDF).")
-    r.add_argument("--period", required=True, metavar="2026-10|2026-Q3")
-    r.add_argument("--out", required=True, metavar="DIR")
-    r.set_defaults(func=cmd_report)
     who = argparse.ArgumentParser(add_help=False)
-    who.add_argument("--user", metavar="NAME", help="who is writing, for the audit log "
+    who.add_argument("--user", metavar="NAME", help="who is acting, looked up in the "
+                     "register's Users tab for their role and written to the audit log "
                      "(default: $COMPLAINTS_USER, else the login name)")
     who.add_argument("--now", metavar="ISO", help="the time to stamp (default: the register's "
                      "current time)")
@@ -343,14 +375,43 @@ def parser() -> argparse.ArgumentParser:
     ltr.add_argument("--lang", choices=("zh", "en"), default=None,
                      help="language of the letter (default: the register's)")
     ltr.set_defaults(func=cmd_letter)
+    r = sub.add_parser("report", parents=[common, rules], help="monthly or quarterly report "
+                       "pack", description="Monthly or quarterly report pack (xlsx, HTML, PDF); "
+                       "for supervisors.")
+    r.add_argument("--period", required=True, metavar="2026-10|2026-Q3")
+    r.add_argument("--out", required=True, metavar="DIR")
+    r.add_argument("--user", metavar="NAME", help="who asks for it: a supervisor in the "
+                   "Users tab (default: $COMPLAINTS_USER, else the login name)")
+    r.set_defaults(func=cmd_report)
+    u = sub.add_parser("user", help="add, change or remove a local sign-in account",
+                       description="Local sign-in accounts for a team with no identity "
+                       "provider. The password is read without echo (or from the first line "
+                       "of stdin) and stored as an argon2 hash in .streamlit/secrets.toml; "
+                       "nothing secret is printed. Roles come from the register's Users tab.")
+    u.add_argument("action", choices=("add", "remove"))
+    u.add_argument("name", metavar="NAME", help="the account name, as in the Users tab")
+    u.set_defaults(func=cmd_user)
+    sv = sub.add_parser("serve", help="start the dashboard (this machine only until sign-in "
+                        "is configured)", description="Start the dashboard. With no sign-in "
+                        "configured it listens on 127.0.0.1 only; with sign-in configured "
+                        "(an [auth] provider or [accounts] in .streamlit/secrets.toml) on every "
+                        "interface. Other options are passed to `streamlit run`.")
+    sv.set_defaults(func=cmd_serve)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `check | head` ends quietly
-    args = parser().parse_args(argv)
+    p = parser()
+    args, extra = p.parse_known_args(argv)
+    if extra and args.command != "serve":  # serve passes the rest to `streamlit run`
+        p.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     try:
         return args.func(args)
+    except Refused as exc:
+        print(f"Error: {exc.message(getattr(args, 'lang', 'en'))}", file=sys.stderr)
+        return 2
     except RegisterError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2

@@ -12,7 +12,8 @@ from core.errors import RegisterError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WORKBOOK = ROOT / "data" / "register.xlsx"
-SECRETS = ROOT / ".streamlit" / "secrets.toml"
+#: Streamlit's secrets file: the register's Google credentials, sign-in, local accounts
+SECRETS = Path(os.environ.get("COMPLAINTS_SECRETS") or ROOT / ".streamlit" / "secrets.toml")
 
 
 @dataclass(frozen=True)

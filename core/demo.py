@@ -30,6 +30,10 @@ SUBJECTS = {
 # One matter in many words (R-GROUP groups by matter, not by wording).
 GROUP_SUBJECTS = {"zh": ["小区电梯停运", "电梯又坏了", "3号楼电梯又不能用", "电梯停运好几天了"],
                   "en": ["Lift out of service", "Lift broken again", "The lift in building 3 is down"]}
+#: the demo's supervisor and viewer, named apart from the random staff (whose given names
+#: never use these characters), so the README and tests can name them
+DEMO_USERS = {"supervisor": {"zh": "周文博", "en": "Morgan Hale"},
+              "viewer": {"zh": "吴思远", "en": "Avery Stone"}}
 TEXT = {
     "zh": {"desc": "投诉人反映：{s}，已多次沟通未解决。", "req": "尽快处理并给予答复",
            "cause": "现场核实：{s}，原因是作业流程未执行到位。",
@@ -226,5 +230,9 @@ def demo_records(schema: Schema, *, rows: int = 300, seed: int = 1, lang: str = 
             by_dept.setdefault(dept, []).append(i)
         out.append({k: v for k, v in rec.items() if v not in (None, "")})
     departments = [{"name": d, "head": staff[d][0], "contact": _phone(rng)} for d in depts]
-    users = [{"user": n, "role": lab("role", "clerk"), "department": depts[0]} for n in receivers]
+    users = [{"user": DEMO_USERS["supervisor"][lang], "role": lab("role", "supervisor")},
+             {"user": DEMO_USERS["viewer"][lang], "role": lab("role", "viewer")}]
+    users += [{"user": n, "role": lab("role", "clerk"), "department": depts[0]} for n in receivers]
+    users += [{"user": n, "role": lab("role", "handler"), "department": d}
+              for d in depts for n in staff[d]]
     return {"complaints": out, "departments": departments, "users": users}

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from core import clock
+from core.access import Who, acting, actions_of, require
 from core.closure import closure_problems
 from core.deadlines import compute_clocks
 from core.i18n import message
@@ -162,9 +163,16 @@ def due_times(reg: Register, record: dict[str, object]) -> dict[str, pd.Timestam
 
 
 def register_complaints(store: Store, reg: Register, rows: list[dict[str, object]], *,
-                        user: str, now: dt.datetime) -> list[Saved]:
+                        user: str | Who, now: dt.datetime) -> list[Saved]:
     """Validate every row; write the valid ones in one store write, each numbered by the
-    store at the moment of writing. A row with problems is reported and not written."""
+    store at the moment of writing. A row with problems is reported and not written.
+
+    `user` acts: a name is looked up in the Users tab (core.access); a role that may not
+    register complaints is refused (access.Refused) and nothing is written.
+    """
+    who = acting(reg, user)
+    require(reg, who, "intake")
+    user = who.user
     now = clock.local(now, reg.policy.tz)
     prepared = [prepare_complaint(reg, v, now) for v in rows]
     good = [(i, {**rec, "updated_by": user}) for i, (rec, probs, _) in enumerate(prepared)
@@ -177,8 +185,8 @@ def register_complaints(store: Store, reg: Register, rows: list[dict[str, object
     return out
 
 
-def register_complaint(store: Store, reg: Register, values: dict[str, object], *, user: str,
-                       now: dt.datetime) -> Saved:
+def register_complaint(store: Store, reg: Register, values: dict[str, object], *,
+                       user: str | Who, now: dt.datetime) -> Saved:
     """Validate and append one complaint; returns its number and its clocks' due times.
 
     Raises nothing for bad input: problems come back and nothing is written. Store errors
@@ -188,21 +196,27 @@ def register_complaint(store: Store, reg: Register, values: dict[str, object], *
 
 
 def record_milestones(store: Store, reg: Register, row: int, changes: dict[str, object], *,
-                      user: str, now: dt.datetime) -> list[Problem]:
+                      user: str | Who, now: dt.datetime) -> list[Problem]:
     """Write milestone fields of one row, if the whole row still validates with them.
 
     The row's version and the old values of the changed fields are checked by the store,
-    so a concurrent edit is a conflict and nothing is written.
+    so a concurrent edit is a conflict and nothing is written. Closing, reopening,
+    escalating and assigning are actions of their own; `user` must be allowed each one on
+    this row (core.access, R-RECUSE), else access.Refused is raised and nothing is written.
     """
     return record(store, reg, row, changes, user=user, now=now)[0]
 
 
-def record(store: Store, reg: Register, row: int, changes: dict[str, object], *, user: str,
-           now: dt.datetime) -> tuple[list[Problem], dict[str, int]]:
+def record(store: Store, reg: Register, row: int, changes: dict[str, object], *,
+           user: str | Who, now: dt.datetime) -> tuple[list[Problem], dict[str, int]]:
     """`record_milestones`, also returning which fields lost characters a sheet cannot hold."""
     now = clock.local(now, reg.policy.tz)
     changes, cleaned = _clean_text({k: v for k, v in changes.items() if k not in OWNED})
     changes = _resolve_now(reg, changes, now)
+    who = acting(reg, user)
+    for action in actions_of(reg, row, changes):
+        require(reg, who, action, row)
+    user = who.user
     current = reg.table.loc[row]
     merged = row_values(reg, row)
     seen = {"version": merged.get("version", 0), **{k: merged.get(k, "") for k in changes}}

@@ -37,7 +37,7 @@ def _bad(code: str, **params: object) -> Bad:
 
 
 def is_blank(v: object) -> bool:
-    if v is None:
+    if v is None or v is pd.NA:
         return True
     if isinstance(v, str):
         return not v.strip()

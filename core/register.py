@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from core import clock
+from core.access import Users, read_users
 from core.calendar import WorkCalendar, calendar_for
 from core.closure import closure_problems
 from core.deadlines import clock_problems, compute_clocks
@@ -59,6 +60,9 @@ class Register:
     audit_ids: tuple[str, ...] = ()
     #: views of this register as of earlier moments (core.asof), shared with those views
     views: dict = field(default_factory=dict, repr=False, compare=False)
+    users: Users = field(default_factory=Users)  # the Users tab: who may do what (core.access)
+    creators: dict[str, str] = field(default_factory=dict)  # complaint number → who added it
+    memo: dict = field(default_factory=dict, repr=False, compare=False)  # derived columns
 
     @property
     def tab(self):
@@ -168,10 +172,28 @@ def build_register(book: RawBook, schema: Schema, *, policy_name: str | None = N
     ctab = schema.tab("complaints")
     zh = sum(1 for h in header if any(text_of(h) == c.zh for c in ctab.columns))
     en = sum(1 for h in header if any(text_of(h) == c.en for c in ctab.columns))
-    audit_ids: tuple[str, ...] = ()
-    if "audit" in book.tabs and book.tabs["audit"].header:
-        col = schema.tab("audit").match_headers(book.tabs["audit"].header).get("id")
-        if col is not None:
-            audit_ids = tuple({text_of(r[col]) for r in book.tabs["audit"].rows if col < len(r)})
+    audit_ids, creators = _audit(book, schema)
     return Register(schema, policy, cal, table, problems, notices, clocks, flags,
-                    local_now, depts, settings, source, "en" if en > zh else "zh", audit_ids)
+                    local_now, depts, settings, source=source,
+                    sheet_lang="en" if en > zh else "zh", audit_ids=audit_ids,
+                    users=read_users(book, schema), creators=creators)
+
+
+def _audit(book: RawBook, schema: Schema) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Every complaint number the audit log mentions, and who created each complaint."""
+    raw = book.tabs.get("audit")
+    if raw is None or not raw.header:
+        return (), {}
+    cols = schema.tab("audit").match_headers(raw.header)
+    if "id" not in cols:
+        return (), {}
+    c, f, u = cols["id"], cols.get("field"), cols.get("user")
+    ids, creators = set(), {}
+    for r in raw.rows:
+        if c < len(r):
+            cid = text_of(r[c])
+            ids.add(cid)
+            if f is not None and u is not None and max(f, u) < len(r) \
+                    and text_of(r[f]) == "created":
+                creators.setdefault(cid, text_of(r[u]))
+    return tuple(ids), creators

@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 
+import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from core import clock, config
+from core.access import CONFIDENTIAL, Refused, Who, may, may_see, pages_for
 from core.errors import RegisterError
 from core.i18n import label
 from core.register import Register
@@ -82,8 +85,10 @@ def clear_cache(reopen: bool = False) -> None:
         _store.clear()
 
 
-def register() -> Register | None:
-    """The register as of now; on a read error, the last good one marked stale (or None)."""
+def register(details: bool | None = None) -> Register | None:
+    """The register as of now; on a read error, the last good one marked stale (or None).
+    The error's details (they name the file or sheet) only for those who may see where the
+    register is kept (`details`: whether the caller, who knows, allows them)."""
     tgt = target()
     try:
         with st.spinner(t("reading")):
@@ -100,7 +105,11 @@ def register() -> Register | None:
                 st.warning(w.message(lang()))
         return reg
     except RegisterError as exc:
-        st.error(t("read_error", e=exc))
+        known = st.session_state.get("who")
+        if details is None:
+            details = known is not None and may(known, "location")
+        shown = exc if details else "—"
+        st.error(esc(t("read_error", e=shown)))
         last = st.session_state.get("last_good")
         if last:
             st.warning(t("stale", t=last[1].strftime("%Y-%m-%d %H:%M:%S")))
@@ -112,8 +121,39 @@ def store():
     return _store(_key(target())[:3])
 
 
-def user() -> str:
-    return (st.session_state.get("user") or "").strip() or "app"
+def who() -> Who:
+    """The person using this session, as app.py identified them for this run."""
+    return st.session_state["who"]
+
+
+def page(key: str) -> Who:
+    """The person opening page `key`; stops the page when their role may not open it (the
+    navigation lists only the pages they may open, this also holds for a bookmark)."""
+    person = st.session_state.get("who")
+    if person is None or key not in pages_for(person):
+        st.stop()
+    return person
+
+
+# What makes Streamlit's markdown more than text: emphasis, code, links and images, HTML,
+# LaTeX, strikethrough, tables, headings and entities anywhere; lists, quotes and rules at
+# the start of a line; `:name:` emoji, icons and colour directives; bare web and mail
+# addresses, which GFM links even when escaped.
+_MARKUP = re.compile(r"([\\`*_\[\]<>$~|#&])")
+_LINE_START = re.compile(r"(?m)^(\s*)([-+=>]|\d+(?=[.)]))")
+_DIRECTIVE = re.compile(r":(?=[A-Za-z_])")
+_AUTOLINK = re.compile(r"(?i)(://|www\.|@)")
+_JOIN = "\u2060"  # word joiner: invisible, and no address or link forms across it
+
+
+def esc(text: object) -> str:
+    """`text` for an element that renders markdown (st.markdown, alerts, captions, labels):
+    shown exactly as written, never as markdown, HTML, a link, an image or an icon."""
+    s = _AUTOLINK.sub(lambda m: _JOIN + m.group(1), str(text))
+    s = _MARKUP.sub(r"\\\1", s)
+    s = _LINE_START.sub(lambda m: m.group(1) + (m.group(2) + "\\" if m.group(2)[0].isdigit()
+                                                else "\\" + m.group(2)), s)
+    return _DIRECTIVE.sub("&#58;", s)
 
 
 def now() -> dt.datetime:
@@ -145,7 +185,7 @@ def field_input(reg: Register, key: str, widget_key: str, required: bool = False
     else:
         st.text_input(title, key=widget_key)
     if problems and key in problems:
-        st.error(problems[key])
+        st.error(esc(problems[key]))
 
 
 def state_label(state: str, language: str | None = None) -> str:
@@ -182,3 +222,36 @@ def letter_downloads(reg: Register, complaint_id: str, key: str) -> None:
     b.download_button(t("letter_pdf"), lambda: letter_download(reg, complaint_id, kind, "pdf")[1],
                       letter_filename(complaint_id, kind, "pdf"), key=f"{key}_pdf",
                       mime="application/pdf")
+
+
+def failed(exc: RegisterError) -> str:
+    """The sentence for a write that did not happen (a refusal says why in this language)."""
+    return esc(t("save_failed", e=exc.message(lang()) if isinstance(exc, Refused) else exc))
+
+
+def field_table(reg: Register, person: Who, row: int, keys) -> pd.DataFrame:
+    """Fields of one complaint as a two-column table of text, blanks left out; the
+    complainant's name, contact and address masked unless this person may see them."""
+    r = reg.table.loc[row]
+    hidden = not may_see(reg, person, row).complainant
+    rows = []
+    for k in keys:
+        v = r[k]
+        if v is None or v is pd.NA or v is pd.NaT or v == "" or (isinstance(v, float) and v != v):
+            continue
+        col = reg.tab.column(k)
+        if hidden and k in CONFIDENTIAL:
+            v = t("masked")
+        elif col.type in ("enum", "bool", "category"):
+            v = shown_value(reg, k, v)
+        rows.append({t("col_figure"): col.header(lang()), t("col_value"): str(v)})
+    return pd.DataFrame(rows)
+
+
+def shown_value(reg: Register, key: str, value) -> str:
+    """An enumerated value as its label in the current language."""
+    col = reg.tab.column(key)
+    if col.type == "bool":
+        value = "yes" if value else "no"
+    vs = reg.policy.categories if col.type == "category" else reg.schema.value_sets[col.values]
+    return vs.label(str(value), lang())

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.access import may, may_see, visible_rows
 from core.closure import (
     can_close,
     can_escalate,
@@ -16,35 +17,38 @@ from core.intake import record_milestones, register_complaint
 from pages._shared import (
     choices,
     clear_cache,
+    esc,
+    failed,
     lang,
     letter_downloads,
     now,
+    page,
     register,
     store,
     t,
-    user,
 )
 
 
 def _write(reg, row, changes, message) -> None:
     try:
-        bad = record_milestones(store(), reg, row, changes, user=user(), now=now())
+        bad = record_milestones(store(), reg, row, changes, user=person, now=now())
     except RegisterError as exc:
-        st.error(t("save_failed", e=exc))
+        st.error(failed(exc))
         return
     if bad:
         for p in bad:
-            st.error(p.message(reg.tab, lang()))
+            st.error(esc(p.message(reg.tab, lang())))
     else:
         clear_cache()
-        st.success(message)
+        st.success(esc(message))
 
 
+person = page("closure")
 st.header(t("page_closure"))
 st.write(t("closure_intro"))
 reg = register()
 if reg is not None:
-    rows = list(open_rows(reg))
+    rows = list(open_rows(reg).intersection(visible_rows(reg, person), sort=False))
     if not rows:
         st.info(t("no_open"))
     else:
@@ -54,8 +58,9 @@ if reg is not None:
         pick = st.selectbox(t("open_one"), ids, index=ids.index(default), key="close_pick")
         row = rows[ids.index(pick)]
         r = reg.table.loc[row]
-        st.write(f"**{pick}** — {r['subject']}")
-        letter_downloads(reg, pick, "c")
+        st.markdown(f"**{esc(pick)}** — {esc(r['subject'])}")
+        if may_see(reg, person, row).complainant:  # letters name the complainant
+            letter_downloads(reg, pick, "c")
         for item in checklist(reg, row):
             cols = ", ".join(reg.tab.column(c).header(lang()) for c in item.record)
             mark = ":green[:material/check_circle:]" if item.ok else ":red[:material/cancel:]"
@@ -71,20 +76,21 @@ if reg is not None:
         if needs_reprocessing(reg, row):
             st.warning(t("unsatisfied"))
             a, b, c = st.columns(3)
-            if a.button(t("reprocess"), key="reprocess"):
+            if may(person, "reopen") and a.button(t("reprocess"), key="reprocess"):
                 _write(reg, row, reprocess_changes(reg, row), t("recorded"))
-            if b.button(t("linked_repeat"), key="repeat"):
+            if may(person, "intake") and b.button(t("linked_repeat"), key="repeat"):
                 values = {k: r[k] for k in ("complainant", "contact", "respondent", "subject",
                                             "description", "request", "channel")}
                 values.update(parent_id=pick, received_at="now")
                 try:
-                    saved = register_complaint(store(), reg, values, user=user(), now=now())
+                    saved = register_complaint(store(), reg, values, user=person, now=now())
                 except RegisterError as exc:
-                    st.error(t("save_failed", e=exc))
+                    st.error(failed(exc))
                 else:
                     clear_cache()
-                    st.success(t("saved", id=saved.id))
+                    st.success(esc(t("saved", id=saved.id)))
             # R-REOPEN: escalation only after a reprocessing that still left them unsatisfied
-            if c.button(t("escalate"), key="escalate", disabled=not can_escalate(reg, row),
-                        help=None if can_escalate(reg, row) else t("escalate_after_reprocess")):
+            if may(person, "escalate") and c.button(
+                    t("escalate"), key="escalate", disabled=not can_escalate(reg, row),
+                    help=None if can_escalate(reg, row) else t("escalate_after_reprocess")):
                 _write(reg, row, {"escalated": "yes"}, t("recorded"))

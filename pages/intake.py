@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.errors import RegisterError
 from core.intake import INTAKE_FIELDS, INTAKE_REQUIRED, register_complaint
-from pages._shared import clear_cache, field_input, lang, now, register, store, t, user
+from pages._shared import clear_cache, esc, failed, field_input, lang, now, page, register, store, t
 
 FIELDS = ("received_at", *INTAKE_FIELDS)
 
@@ -14,9 +14,9 @@ def _save(reg) -> None:
     values = {k: v.strip() if isinstance(v, str) else v for k, v in values.items()}
     st.session_state.pop("intake_saved", None)
     try:
-        saved = register_complaint(store(), reg, values, user=user(), now=now())
+        saved = register_complaint(store(), reg, values, user=person, now=now())
     except RegisterError as exc:  # the widgets keep every value the clerk typed
-        st.session_state["intake_error"] = str(exc)
+        st.session_state["intake_error"] = failed(exc)
         st.session_state["intake_problems"] = {}
         return
     st.session_state["intake_error"] = ""
@@ -29,6 +29,7 @@ def _save(reg) -> None:
         clear_cache()
 
 
+person = page("intake")
 st.header(t("page_intake"))
 st.write(t("intake_intro"))
 reg = register()
@@ -42,11 +43,11 @@ if reg is not None:
                             problems)
         st.form_submit_button(t("save"), type="primary", on_click=_save, args=(reg,))
     if st.session_state.get("intake_error"):
-        st.error(t("save_failed", e=st.session_state["intake_error"]))
+        st.error(st.session_state["intake_error"])
     elif problems:
         st.warning(t("fix_fields"))
     saved = st.session_state.get("intake_saved")
     if saved:
         lines = [t("due_line", clock=reg.policy.clock(c).label(lang()),
                    due=d.strftime("%Y-%m-%d %H:%M")) for c, d in saved.clocks.items()]
-        st.success("  \n".join([t("saved", id=saved.id), *lines]))
+        st.success("  \n".join(esc(x) for x in [t("saved", id=saved.id), *lines]))

@@ -5,6 +5,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
+from core.access import may_see, recordable, visible_rows
 from core.errors import RegisterError
 from core.flags import ROUTING
 from core.intake import MILESTONES, record_milestones
@@ -13,26 +14,34 @@ from pages._shared import (
     STATE_COLOURS,
     choices,
     clear_cache,
+    esc,
+    failed,
     field_input,
+    field_table,
     header_of,
     lang,
     letter_downloads,
     now,
+    page,
     register,
     state_label,
     store,
     t,
-    user,
 )
 
 FILTERS = ("department", "handler", "state", "severity", "warning_level", "category", "channel")
 SHOW = 500
+#: what the complaint says, shown above its milestones (the complainant masked unless allowed)
+DETAILS = ("kind", "channel", "received_at", "complainant", "contact", "address", "respondent",
+           "subject", "description", "request", "materials")
 
+person = page("queue")
 st.header(t("page_queue"))
 st.write(t("queue_intro"))
 reg = register()
 if reg is not None:
     q = queue_frame(reg)
+    q = q[q["row"].isin(visible_rows(reg, person))]
     counts = queue_counts(q, reg.now)
     c1, c2, c3 = st.columns(3)
     c1.metric(t("overdue"), counts["overdue"])
@@ -66,18 +75,20 @@ if reg is not None:
         st.dataframe(view.style.map(lambda s: f"background-color: {colour.get(s, '')}",
                                     subset=[t("col_state")]), hide_index=True, width="stretch")
         st.caption(t("shown_of", n=len(view), total=len(shown)))
-        pick = st.selectbox(t("open_one"), [None, *shown["id"]], key="queue_pick")
+        pick = None if person.wall else st.selectbox(t("open_one"), [None, *shown["id"]],
+                                                     key="queue_pick")
         if pick:
             row = int(shown.loc[shown["id"].eq(pick), "row"].iloc[0])
             st.session_state["selected_row"] = row
             r = reg.table.loc[row]
             left, right = st.columns(2)
             with left:
+                st.subheader(t("complaint_details"))
+                st.dataframe(field_table(reg, person, row, DETAILS), hide_index=True,
+                             width="stretch")
                 st.subheader(t("milestones"))
-                st.table(pd.DataFrame([{t("col_figure"): reg.tab.column(k).header(lang()),
-                                        t("col_value"): "" if pd.isna(r[k]) else str(r[k])}
-                                       for k in ("received_at", *MILESTONES) if not pd.isna(r[k])
-                                       and r[k] != ""]))
+                st.dataframe(field_table(reg, person, row, MILESTONES), hide_index=True,
+                             width="stretch")
             with right:
                 if r["warning_level"]:
                     st.write(t("routing_" + ROUTING[r["warning_level"]]))
@@ -89,28 +100,31 @@ if reg is not None:
                         st.write(f"{reg.policy.clock(cid).label(lang())}: "
                                  f"{c.at[row, 'due']:%Y-%m-%d %H:%M} — "
                                  f"{state_label(c.at[row, 'state'])}{ext}")
-                letter_downloads(reg, pick, "q")
-            st.subheader(t("record_next"))
-            fields = st.multiselect(t("fields_to_record"), list(MILESTONES), key="q_fields",
-                                    format_func=partial(header_of, reg, language=lang()))
-            problems = st.session_state.get("q_problems", {})
-            with st.form("milestone"):
-                for k in fields:
-                    field_input(reg, k, f"q_{k}", problems=problems)
-                go = st.form_submit_button(t("record"), type="primary")
-            if go and fields:
-                changes = {k: st.session_state.get(f"q_{k}", "") for k in fields}
-                try:
-                    bad = record_milestones(store(), reg, row, changes, user=user(), now=now())
-                except RegisterError as exc:
-                    st.error(t("save_failed", e=exc))
-                else:
-                    st.session_state["q_problems"] = {p.column: p.message(reg.tab, lang())
-                                                      for p in bad}
-                    if bad:
-                        for p in bad:
-                            st.error(f"{reg.tab.column(p.column).header(lang())}: "
-                                     f"{p.message(reg.tab, lang())}")
+                if may_see(reg, person, row).complainant:  # letters name the complainant
+                    letter_downloads(reg, pick, "q")
+            allowed = recordable(reg, person, row, MILESTONES)
+            if allowed:
+                st.subheader(t("record_next"))
+                fields = st.multiselect(t("fields_to_record"), allowed, key="q_fields",
+                                        format_func=partial(header_of, reg, language=lang()))
+                problems = st.session_state.get("q_problems", {})
+                with st.form("milestone"):
+                    for k in fields:
+                        field_input(reg, k, f"q_{k}", problems=problems)
+                    go = st.form_submit_button(t("record"), type="primary")
+                if go and fields:
+                    changes = {k: st.session_state.get(f"q_{k}", "") for k in fields}
+                    try:
+                        bad = record_milestones(store(), reg, row, changes, user=person, now=now())
+                    except RegisterError as exc:
+                        st.error(failed(exc))
                     else:
-                        clear_cache()
-                        st.success(t("recorded"))
+                        st.session_state["q_problems"] = {p.column: p.message(reg.tab, lang())
+                                                          for p in bad}
+                        if bad:
+                            for p in bad:
+                                st.error(esc(f"{reg.tab.column(p.column).header(lang())}: "
+                                             f"{p.message(reg.tab, lang())}"))
+                        else:
+                            clear_cache()
+                            st.success(t("recorded"))

@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from core.scoring import department_scores
-from pages._shared import register, t
+from pages._shared import esc, page, register, t
 
+page("scores")
 st.header(t("page_scores"))
 st.write(t("scores_intro"))
 reg = register()
@@ -18,7 +19,7 @@ if reg is not None:
         st.info(t("no_scores"))
     for d in result["departments"]:
         if d["escalated"]:
-            st.error(t("escalation_warning", d=d["department"], n=d["points_lost"]))
+            st.error(esc(t("escalation_warning", d=d["department"], n=d["points_lost"])))
     if result["departments"]:
         st.dataframe(pd.DataFrame([{
             t("col_department"): d["department"], t("col_lost"): d["points_lost"],
@@ -26,7 +27,7 @@ if reg is not None:
             t("col_escalated"): t("yes" if d["escalated"] else "no")}
             for d in result["departments"]]), hide_index=True, width="stretch")
         for d in result["departments"]:
-            with st.expander(f"{d['department']}: -{d['points_lost']} / +{d['points_gained']}"):
+            with st.expander(esc(f"{d['department']}: -{d['points_lost']} / +{d['points_gained']}")):
                 if d["deductions"]:
                     st.write(t("deductions"))
                     st.dataframe(pd.DataFrame(d["deductions"]), hide_index=True)
@@ -34,4 +35,4 @@ if reg is not None:
                     st.write(t("exemptions"))
                     st.dataframe(pd.DataFrame(d["exemptions"]), hide_index=True)
                 for p in d["complained_about"] + d["praised"]:
-                    st.write(p)
+                    st.json(p)

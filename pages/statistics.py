@@ -5,12 +5,14 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
+from core.access import may, only_visible
 from core.export import safe_csv
 from core.i18n import label
 from core.report import generated, pack_zip
 from core.sections import build_sections
-from pages._shared import lang, register, t
+from pages._shared import esc, lang, page, register, t
 
+person = page("statistics")
 st.header(t("page_stats"))
 st.write(t("stats_intro"))
 reg = register()
@@ -26,13 +28,16 @@ if reg is not None:
     period = st.selectbox(t("period_kind"), options, key=f"stats_{kind}")
     sections = build_sections(reg, period, lang())
     st.caption(generated(reg, period, lang()))  # every figure is as of the period's end
-    # Built only when clicked: the pack renders charts to images and takes seconds.
-    st.download_button(t("download_pack"), data=partial(pack_zip, reg, period, lang()),
-                       file_name=f"complaints-{period}.zip", mime="application/zip", key="pack")
+    if may(person, "report"):
+        # Built only when clicked: the pack renders charts to images and takes seconds.
+        st.download_button(t("download_pack"), data=partial(pack_zip, reg, period, lang()),
+                           file_name=f"complaints-{period}.zip", mime="application/zip",
+                           key="pack")
     for s in sections:
-        st.subheader(s.title)
+        s.table = only_visible(reg, person, s.table, t("col_id"))
+        st.subheader(esc(s.title))
         for line in s.text:
-            st.write(line)
+            st.markdown(esc(line))
         if s.chart is not None:
             st.altair_chart(s.chart, width="stretch")
         if not s.table.empty:

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.access import operator
 from core.config import Target
 from core.demo import demo_records
 from core.schema import schema
@@ -21,6 +22,7 @@ NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))
 
 def app_on(path, lang="zh", page=None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.secrets = {"tests": {"sign_in": "none"}}  # not the checkout's own secrets.toml
     at.session_state["target"] = Target(workbook=str(path))
     at.session_state["lang"] = lang
     at.session_state["now"] = NOW
@@ -191,7 +193,8 @@ def test_the_close_button_stays_disabled_until_the_checklist_holds(tmp_path):
     assert at.success[0].value == "TS1 is closed."
     reg = read(tmp_path / "c.xlsx")
     assert reg.table.at[2, "closed_at"] == dt.datetime(2026, 11, 24, 10, 0)
-    assert reg.table.at[2, "version"] == 2 and reg.table.at[2, "updated_by"] == "app"
+    # no sign-in configured: this machine's operator acts, and is the audit user
+    assert reg.table.at[2, "version"] == 2 and reg.table.at[2, "updated_by"] == operator()
 
 
 def test_an_unsatisfied_callback_is_reprocessed_before_any_escalation(tmp_path):

@@ -34,22 +34,19 @@ def server(demo_path, tmp_path):
     env = {**os.environ, "COMPLAINTS_WORKBOOK": str(register)}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
                              "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--server.headless", "true"], cwd=ROOT, env=env,
+                             "--server.headless", "true",  # no sign-in: this machine's operator
+                             "--secrets.files", str(tmp_path / "no-secrets.toml")], cwd=ROOT,
+                            env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.5)
+    wait_healthy(url)
     yield url, register
     proc.terminate()
     proc.wait(timeout=20)
 
 
-@pytest.fixture
-def browser(tmp_path):
+def chrome(profile):
+    """Debian's headless Chromium under chromedriver, with its profile in `profile`."""
     if not (CHROMIUM and DRIVER):
         pytest.fail("Debian's chromium and chromium-driver are needed: run ./test.sh as root "
                     "or apt-get install chromium chromium-driver")
@@ -61,9 +58,24 @@ def browser(tmp_path):
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
-                 f"--user-data-dir={tmp_path / 'chrome'}"):
+                 f"--user-data-dir={profile}"):
         opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    return webdriver.Chrome(service=Service(DRIVER), options=opts)
+
+
+def wait_healthy(url: str) -> None:
+    """Until the Streamlit server at `url` answers (at most a minute)."""
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.5)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    driver = chrome(tmp_path / "chrome")
     yield driver
     driver.quit()
 

@@ -23,7 +23,7 @@ from core.register import build_register
 from core.store.workbook import LEFTOVER_SECONDS, WorkbookLock, WorkbookStore
 from core.text import clean
 
-from .conftest import ROOT, run_cli, write_xlsx
+from .conftest import ROOT, SUPERVISOR, run_cli, write_xlsx
 
 NOW = dt.datetime(2026, 11, 24, 10, 0)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -361,7 +361,7 @@ def test_report_out_naming_an_existing_file_is_a_sentence(demo_path, tmp_path):
     target = tmp_path / "pack.txt"
     target.write_text("mine")
     p = run_cli("report", "--workbook", str(demo_path), "--period", "2026-10", "--out",
-                str(target))
+                str(target), "--user", SUPERVISOR)
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert p.stderr.startswith(f"Error: {target} is a file, not a folder;")
     assert target.read_text() == "mine"
