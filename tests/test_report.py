@@ -19,7 +19,7 @@ from core.scoring import department_scores
 from core.sections import build_sections
 from core.store.workbook import WorkbookStore
 
-from .conftest import NOW, run_cli
+from .conftest import NOW, SUPERVISOR, run_cli
 
 QUARTER = "2026-Q3"  # the demo register's last full quarter (today is 2026-11-24)
 
@@ -30,7 +30,7 @@ def packs(demo_path, tmp_path_factory):
     for lang in ("zh", "en"):
         folder = tmp_path_factory.mktemp(f"pack-{lang}")
         p = run_cli("report", "--workbook", str(demo_path), "--period", QUARTER, "--out",
-                    str(folder), "--lang", lang, "--now", NOW)
+                    str(folder), "--lang", lang, "--now", NOW, "--user", SUPERVISOR)
         assert p.returncode == 0, p.stderr
         assert p.stdout.split() == [str(folder / f"{QUARTER}-{n}") for n in
                                     ("statistics.xlsx", "report.html", "report.pdf")]
@@ -135,7 +135,7 @@ def test_a_closed_period_pack_is_byte_for_byte_the_same_at_another_now(packs, de
                                                                        tmp_path):
     # R-STATS: figures as of the period's end, "the same report whenever it is produced"
     p = run_cli("report", "--workbook", str(demo_path), "--period", QUARTER, "--out",
-                str(tmp_path), "--lang", "zh", "--now", "2027-02-03T15:20:00+08:00")
+                str(tmp_path), "--lang", "zh", "--now", "2027-02-03T15:20:00+08:00", "--user", SUPERVISOR)
     assert p.returncode == 0, p.stderr
     for name in ("statistics.xlsx", "report.html", "report.pdf"):
         assert (tmp_path / f"{QUARTER}-{name}").read_bytes() == \
