@@ -99,7 +99,7 @@ def parse_datetime(v: object, tz: dt.tzinfo | None = None) -> dt.datetime | Bad 
     if isinstance(v, bool):
         return _bad("date_unknown", value=v)
     if isinstance(v, (int, float, np.integer, np.floating)):
-        return _from_serial(float(v), v)
+        return _from_serial(float(v), text_of(v))
     raw = str(v)
     s = unicodedata.normalize("NFKC", raw).strip()
     s = " ".join(s.split())
@@ -137,8 +137,83 @@ def parse_date(v: object, tz: dt.tzinfo | None = None) -> dt.datetime | Bad | No
 _FAST_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
 
 
+def arrow_of(values: pd.Series):
+    """The Arrow array behind a Series read as Arrow columns (core.store.columns)."""
+    return values.array.__arrow_array__().combine_chunks()
+
+
+_MIDNIGHT = " 00:00:00"
+
+
+def _as_typed(text):
+    """Arrow text of cells read as columns, shown as a person sees the cell: a date cell
+    comes as `2026-01-02 00:00:00` and is shown `2026-01-02` (as text_of shows a date)."""
+    import pyarrow.compute as pc
+
+    if pc.any(pc.ends_with(text, _MIDNIGHT)).as_py():
+        text = pc.replace_substring_regex(text, r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", r"\1")
+    return text
+
+
+# Text dates by shape: each length has one format, tried on the cells of that length only.
+_SHAPES = ((19, "%Y-%m-%d %H:%M:%S"), (16, "%Y-%m-%d %H:%M"), (10, "%Y-%m-%d"))
+_US_PER_DAY = 86_400_000_000
+
+
+def _datetime_text_column(values: pd.Series, date_only: bool, tz: dt.tzinfo | None
+                          ) -> tuple[pd.Series, dict[int, Bad]]:
+    """A column of text (Arrow): one vectorised pass per shape of date, the scalar parser
+    once per distinct cell of any other form."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_trim_whitespace(arrow_of(values))
+    n = len(text)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    todo = pc.fill_null(pc.not_equal(text, ""), False).to_numpy(zero_copy_only=False)
+    if not todo.any():
+        return pd.Series(out, index=values.index), {}
+    length = pc.fill_null(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
+    low = np.datetime64(f"{MIN_YEAR}-01-01", "us")
+    high = np.datetime64(f"{MAX_YEAR + 1}-01-01", "us")
+    for size, fmt in _SHAPES:
+        sel = np.flatnonzero(todo & (length == size))
+        if not len(sel):
+            continue
+        cells = text.take(pa.array(sel))
+        conv = pc.strptime(cells, format=fmt, unit="us", error_is_null=True)
+        # strptime rolls 2026-02-30 over to 2 March: only a value that prints back as the
+        # very text typed is taken.
+        same = pc.fill_null(pc.equal(pc.strftime(conv, format=fmt), cells), False)
+        got = conv.cast(pa.int64()).to_numpy(zero_copy_only=False).astype("datetime64[us]")
+        ok = (same.to_numpy(zero_copy_only=False) & ~np.isnat(got) & (got >= low)
+              & (got < high))
+        if date_only:
+            ok &= got.astype(np.int64) % _US_PER_DAY == 0
+        out[sel[ok]] = got[ok]
+        todo[sel[ok]] = False
+    bad: dict[int, Bad] = {}
+    rest = np.flatnonzero(todo)
+    if len(rest):
+        parser = parse_date if date_only else parse_datetime
+        cells = _as_typed(text.take(pa.array(rest))).to_pylist()
+        cache: dict[str, object] = {}
+        index = values.index
+        for pos, v in zip(rest, cells, strict=True):
+            if v not in cache:
+                cache[v] = parser(v, tz)
+            r = cache[v]
+            if isinstance(r, Bad):
+                bad[index[pos]] = r
+            elif r is not None:
+                out[pos] = np.datetime64(r, "us")
+    return pd.Series(out, index=values.index), bad
+
+
 def _datetime_column(values: pd.Series, date_only: bool, tz: dt.tzinfo | None
                      ) -> tuple[pd.Series, dict[int, Bad]]:
+    if isinstance(values.dtype, pd.ArrowDtype):
+        return _datetime_text_column(values, date_only, tz)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
     bad: dict[int, Bad] = {}
     cells = values.to_numpy(dtype=object)
@@ -239,7 +314,10 @@ def trimmed(values: pd.Series) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = pc.utf8_trim_whitespace(pa.array(values.to_numpy(dtype=object), type=pa.string()))
+    if isinstance(values.dtype, pd.ArrowDtype):  # blank cells read as Arrow are ""
+        arr = _as_typed(pc.fill_null(pc.utf8_trim_whitespace(arrow_of(values)), ""))
+    else:
+        arr = pc.utf8_trim_whitespace(pa.array(values.to_numpy(dtype=object), type=pa.string()))
     return pd.Series(arr.to_numpy(zero_copy_only=False), index=values.index, dtype=object,
                      name=values.name)
 
@@ -254,7 +332,8 @@ def parse_column(values: pd.Series, column: Column, value_set: ValueSet | None,
     elif column.type == "int":
         fn = parse_int
     else:  # id, text, phone: the text a person sees; leading zeros are kept in text cells
-        if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        if (isinstance(values.dtype, pd.ArrowDtype)
+                or pd.api.types.infer_dtype(values, skipna=False) == "string"):
             return trimmed(values), {}  # all text: one vectorised pass
         fn = text_of
     mapped, codes, distinct = map_distinct(values, fn)

@@ -23,6 +23,9 @@ def norm(text: object) -> str:
     return " ".join(s.split())
 
 
+_BOOL_TEXT = {"true": "TRUE", "false": "FALSE"}
+
+
 def map_distinct(values, fn):
     """`fn` over a pandas Series, called once per distinct value (C hashing, numpy take).
 
@@ -32,7 +35,22 @@ def map_distinct(values, fn):
     import numpy as np
     import pandas as pd
 
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+    if isinstance(values.dtype, pd.ArrowDtype):  # read as Arrow columns: no object copy
+        import pyarrow.compute as pc
+
+        arr = values.array.__arrow_array__().combine_chunks()
+        enc = pc.dictionary_encode(arr, null_encoding="encode")
+        # A TRUE/FALSE cell comes as `true`/`false`: shown as the sheet shows it.
+        uniques = [_BOOL_TEXT.get(u, u) for u in enc.dictionary.to_pylist()]
+        codes = enc.indices.to_numpy(zero_copy_only=False)
+    else:
+        cells = values.to_numpy(dtype=object)
+        # Python hashes True like 1 (and 1.0): a TRUE cell is kept apart as the sheet shows it.
+        flags = [i for i, v in enumerate(cells) if type(v) is bool]
+        if flags:
+            cells = cells.copy()
+            cells[flags] = ["TRUE" if cells[i] else "FALSE" for i in flags]
+        codes, uniques = pd.factorize(cells, use_na_sentinel=False)
     out = np.empty(len(uniques), dtype=object)
     out[:] = [fn(u) for u in uniques]
     mapped = out[codes] if len(codes) else np.empty(0, dtype=object)

@@ -84,6 +84,8 @@ def raw_frame(tab: Tab, raw: RawTab) -> pd.DataFrame:
         names = ", ".join(f"{c.en} ({c.zh})" for c in missing)
         raise RegisterError(f"The {tab.en} ({tab.zh}) tab has no column for {names}; add the "
                             f"header or run `python -m core init`.")
+    if raw.columns is not None:
+        return _column_frame(tab, raw, cols)
     width = max(len(raw.header), max((len(r) for r in raw.rows), default=0))
     rows = raw.rows
     if any(len(r) != width for r in rows):  # Google leaves out trailing empty cells
@@ -106,6 +108,51 @@ def raw_frame(tab: Tab, raw: RawTab) -> pd.DataFrame:
                                                                     dtype=object)
            for c in tab.columns}
     return pd.DataFrame(out, index=grid.index)
+
+
+def _column_frame(tab: Tab, raw: RawTab, cols: dict[str, int]) -> pd.DataFrame:
+    """raw_frame for a tab read as Arrow columns: the same rows, the cells left as Arrow
+    text (typing reads them whole)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = raw.height
+    index = np.arange(raw.header_row + 1, raw.header_row + 1 + n)
+
+    def filled(arr) -> np.ndarray:
+        """Where a cell holds more than spaces."""
+        if arr.null_count == len(arr):
+            return np.zeros(len(arr), dtype=bool)
+        if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+            return arr.is_valid().to_numpy(zero_copy_only=False)
+        has = pc.not_equal(pc.utf8_trim_whitespace(arr), "")
+        return pc.fill_null(has, False).to_numpy(zero_copy_only=False)
+
+    # A row is empty when every cell is blank: the key columns are looked at first, and only
+    # the rows blank there are looked at across every column.
+    keys = [cols[c.key] for c in tab.columns if c.required and c.key in cols]
+    kept = np.zeros(n, dtype=bool)
+    for k in keys:
+        kept |= filled(raw.columns[k])
+    maybe = np.flatnonzero(~kept)
+    if len(maybe):
+        pick = pa.array(maybe)
+        for c in raw.columns:
+            kept[maybe] |= filled(c.take(pick))
+    rows = np.flatnonzero(kept)
+    whole = len(rows) == n
+    take = None if whole else pa.array(rows)
+    out = {}
+    for c in tab.columns:
+        if c.key in cols and cols[c.key] < len(raw.columns):
+            arr = raw.columns[cols[c.key]]
+            arr = arr if whole else arr.take(take)
+            if not pa.types.is_string(arr.type):
+                arr = arr.cast(pa.string())
+            out[c.key] = pd.Series(pd.arrays.ArrowExtensionArray(arr), index=index[rows])
+        else:
+            out[c.key] = pd.Series(None, index=index[rows], dtype=object)
+    return pd.DataFrame(out, index=index[rows])
 
 
 def type_frame(tab: Tab, frame: pd.DataFrame, value_sets: dict[str, ValueSet],

@@ -169,7 +169,8 @@ def test_intake_appends_without_loading_the_workbook(demo_path, tmp_path, schema
     path = tmp_path / "r.xlsx"
     shutil.copy(demo_path, path)
     store = WorkbookStore(path, schema)
-    before = store.read().tabs["complaints"]
+    tabs = ["complaints", "audit"]
+    before = store.read_cells(tabs).tabs["complaints"]
     monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("loaded"))
     risky = "=1+1\r\n<b>&'\""
     when = dt.datetime(2026, 11, 24, 9, 5)
@@ -178,7 +179,7 @@ def test_intake_appends_without_loading_the_workbook(demo_path, tmp_path, schema
                  audit=[{"time": when, "user": "王", "id": "TS20261124901", "field": "created",
                          "old": "", "new": risky}])
     monkeypatch.undo()
-    after = store.read()
+    after = store.read_cells(tabs)
     rows = after.tabs["complaints"].rows
     assert len(rows) == len(before.rows) + 1 and rows[:-1] == before.rows
     cols = schema.tab("complaints").match_headers(after.tabs["complaints"].header)
@@ -191,7 +192,7 @@ def test_intake_appends_without_loading_the_workbook(demo_path, tmp_path, schema
     assert date_cell.value == when and date_cell.number_format == "yyyy-mm-dd hh:mm"
     text_cell = ws.cell(row=ws.max_row, column=cols["subject"] + 1)
     assert text_cell.data_type == "s" and text_cell.value.startswith("=1+1")
-    reg = build_register(after, schema, now=NOW)
+    reg = build_register(store.read(), schema, now=NOW)
     assert reg.problems == [] and reg.table.loc[ws.max_row, "id"] == "TS20261124901"
 
 
@@ -232,7 +233,7 @@ def test_an_update_rewrites_only_the_row_without_loading_the_workbook(demo_path,
     ws.cell(row=target, column=cols["handler"] + 1).font = Font(bold=True)
     wb.save(path)
     store = WorkbookStore(path, schema)
-    before = store.read().tabs["complaints"].rows
+    before = store.read_cells(["complaints"]).tabs["complaints"].rows
     cid, version = before[target - 2][cols["id"]], int(before[target - 2][cols["version"]])
     monkeypatch.setattr(openpyxl, "load_workbook", lambda *a, **k: pytest.fail("loaded"))
     when = dt.datetime(2026, 11, 24, 9, 30)
@@ -241,7 +242,7 @@ def test_an_update_rewrites_only_the_row_without_loading_the_workbook(demo_path,
                         user="clerk", now=NOW)
     monkeypatch.undo()
     assert plan.row == target
-    after = store.read()
+    after = store.read_cells(["complaints", "audit"])
     rows = after.tabs["complaints"].rows
     changed = {i for i, (a, b) in enumerate(zip(before, rows, strict=True)) if a != b}
     assert changed == {target - 2}  # no other row touched

@@ -30,7 +30,7 @@ from core.errors import LockedError, RegisterError
 from core.numbering import allocate, serials_in
 from core.parse import text_of
 from core.schema import Schema, Tab
-from core.store import xlsx_append
+from core.store import columns, xlsx_append
 from core.store.base import (
     RawBook,
     RawTab,
@@ -214,8 +214,37 @@ class WorkbookStore(Store):
 
     # --- reading -------------------------------------------------------------------------
 
-    def read(self) -> RawBook:
-        return self._read_tabs([t.key for t in self.schema.tabs])
+    def read(self, skip: tuple[str, ...] = ()) -> RawBook:
+        """Every tab the schema knows (but those in `skip`), read as columns when the file
+        allows it (columns.py), else cell by cell."""
+        keys = [t.key for t in self.schema.tabs if t.key not in skip]
+        if self.path.suffix.lower() in WRITABLE and self.path.exists():
+            try:
+                return self._read_columns(keys)
+            except columns.READ_ERRORS:
+                pass  # mid-save, damaged or unusual: the cell-by-cell read retries or explains
+        return self._read_tabs(keys)
+
+    def _read_columns(self, keys: list[str]) -> RawBook:
+        reader = columns.ColumnReader(str(self.path))
+        tabs: dict[str, RawTab] = {}
+        for key in keys:
+            title = self.schema.find_tab(reader.titles, key)
+            if title is None:
+                continue
+            if key == "complaints":  # the big one: typed from Arrow (core.parse)
+                first_row, cols = reader.sheet(title)
+                tabs[key] = RawTab.from_columns(title, first_row, cols, self.schema.tab(key))
+            else:
+                header_row, cells = reader.small_sheet(title, self.schema.tab(key))
+                tabs[key] = (RawTab(title, cells[0], cells[1:], header_row) if cells
+                             else RawTab(title, [], [], 1))
+        return RawBook(tabs, reader.titles)
+
+    def read_cells(self, keys: list[str]) -> RawBook:
+        """The given tabs cell by cell, each value as the cell holds it (a date cell as a
+        datetime, a number as a float); locating a row need not read the growing Audit log."""
+        return self._read_tabs(keys)
 
     def _read_tabs(self, keys: list[str]) -> RawBook:
         """The given tabs only (locating a row need not read the growing Audit log)."""
