@@ -27,13 +27,25 @@ INTAKE_FIELDS = ("kind", "channel", "source", "complainant", "contact", "respond
                  "first_receiver")
 INTAKE_REQUIRED = ("channel", "complainant", "contact", "respondent", "subject", "description",
                    "request")
-MILESTONES = ("accepted", "reject_reason", "accepted_at", "validity", "department", "handler",
-              "first_reply_at", "assigned_at", "dept_reply_at", "plan_agreed", "resolved_at",
-              "onsite_at", "callback_at", "satisfaction", "last_followup_at", "extended_to",
-              "extension_reason", "extension_agreed", "extended_at", "root_cause",
-              "corrective_action", "reply_written", "archived", "escalated", "closed_at", "notes")
 #: columns the app keeps itself; nobody records them by hand
 OWNED = ("id", "version", "updated_at", "updated_by")
+#: written by the reprocess action (R-REOPEN), not typed
+REPROCESS_KEPT = ("first_satisfaction", "first_callback_at", "reprocess_count")
+
+
+def _milestones() -> tuple[str, ...]:
+    """Every column recorded after intake, in the schema's order: whatever the schema holds
+    beyond the intake form (measures, the 8D fields, a new clock's milestone…) is recordable
+    without a second list to keep in step."""
+    from core.schema import schema
+
+    skip = {"received_at", *INTAKE_FIELDS, *OWNED, *REPROCESS_KEPT}
+    return tuple(c.key for c in schema().tab("complaints").columns
+                 if not c.bookkeeping and c.key not in skip)
+
+
+#: what is recorded on a complaint after intake (the queue's form, `record`)
+MILESTONES = _milestones()
 #: a date-time value that means "the register's current time"
 NOW_WORDS = ("now", "现在")
 #: problems of a whole row that a change to other fields can cause
