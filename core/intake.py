@@ -12,7 +12,7 @@ import pandas as pd
 from core import clock
 from core.access import Who, acting, actions_of, require
 from core.closure import closure_problems
-from core.deadlines import compute_clocks
+from core.deadlines import clock_problems, compute_clocks
 from core.i18n import message
 from core.parse import parse_datetime
 from core.register import Register
@@ -149,6 +149,23 @@ def _resolve_now(reg: Register, values: dict[str, object], now: dt.datetime) -> 
     return out
 
 
+EXTENSION = ("extended_to", "extension_reason", "extension_agreed", "extended_at")
+#: what an extension being recorded must carry (R-EXTEND): its new date and its reason
+EXTENSION_RULES = ("extension_without_reason", "extension_without_date")
+
+
+def extension_problems(reg: Register, values: dict[str, object], now: dt.datetime
+                       ) -> list[Problem]:
+    """R-EXTEND on one candidate row, by the rules `check` applies: an extension needs its
+    new date and its reason."""
+    keys = list(dict.fromkeys(["id", "received_at", "subject", *values]))
+    table, _ = validate(reg.tab, RawTab("Complaints", keys, [[values.get(k, "") for k in keys]]),
+                        reg.schema, reg.policy.categories, reg.policy.tz)
+    clocks = compute_clocks(table, reg.policy, reg.calendar, now)
+    return [p for p in clock_problems(table, reg.policy, clocks, reg.schema)
+            if p.code in EXTENSION_RULES]
+
+
 def prepare_complaint(reg: Register, values: dict[str, object], now: dt.datetime
                       ) -> tuple[dict[str, object], list[Problem], dict[str, int]]:
     """A new complaint as the sheet will hold it, or its problems (nothing to write)."""
@@ -237,6 +254,8 @@ def record(store: Store, reg: Register, row: int, changes: dict[str, object], *,
     closing = not _blank(changes.get("closed_at")) and _blank(current["closed_at"])
     problems = [p for p in check_values(reg, merged, closing=closing)
                 if p.column in changes or p.code in ROW_RULES or closing]
+    if set(changes) & set(EXTENSION):
+        problems += extension_problems(reg, merged, now)
     if problems:
         return problems, cleaned
     typed = {k: sheet_value(reg, k, v) for k, v in changes.items()}

@@ -5,6 +5,7 @@ callback kept through a reprocessing (R-REOPEN, R-STATS), every column recordabl
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from core.closure import reprocess_changes
@@ -115,3 +116,34 @@ def test_every_column_recorded_after_intake_is_a_milestone():
                       "media_known_at", "extended_at", "harm_known_at"}
     assert wanted <= set(MILESTONES)
     assert not {"id", "version", "updated_at", "updated_by", "received_at"} & set(MILESTONES)
+
+
+@pytest.mark.parametrize(("changes", "refused"), [
+    ({"extended_to": "2026-12-20", "extended_at": "now"}, [("extension_reason",
+                                                           "extension_without_reason")]),
+    ({"extension_reason": "parts on order"}, [("extended_to", "extension_without_date")]),
+    ({"extended_to": "2026-12-20", "extension_reason": "parts on order", "extended_at": "now"},
+     []),
+])
+def test_record_refuses_an_extension_without_its_reason_or_date(tmp_path, changes, refused):
+    # R-EXTEND: the queue and `record` write an extension only with its reason and new date
+    from core.intake import record, register_complaint
+    from core.register import build_register
+    from core.store.workbook import WorkbookStore
+
+    path = tmp_path / "r.xlsx"
+    store = WorkbookStore(path, schema())
+    store.init("zh")
+    now = dt.datetime(2026, 11, 24, 10, 0)
+
+    def read():
+        return build_register(WorkbookStore(path, schema()).read(), schema(), now=now)
+
+    cid = register_complaint(store, read(), dict(
+        complainant="王芳", contact="0571-88886666", respondent="工程部", channel="电话",
+        subject="电梯停运", description="三天没有电梯", request="尽快修复"), user="a", now=now).id
+    problems, _ = record(store, read(), 2, changes, user="a", now=now)
+    assert [(p.column, p.code) for p in problems] == refused
+    row = read().table.loc[2]
+    assert row["id"] == cid and (pd.isna(row["extended_to"]) if refused else
+                                 row["extension_reason"] == "parts on order")
