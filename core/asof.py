@@ -26,6 +26,8 @@ RECORDED_WITH = {
     "callback_at": ("satisfaction",),
     "extended_at": ("extended_to", "extension_reason", "extension_agreed"),
     "closed_at": ("archived",),
+    # R-REOPEN: a reprocessing comes after the first callback
+    "first_callback_at": ("first_satisfaction", "reprocess_count"),
 }
 #: date-time columns that are not events: the row's own receipt and a committed future date
 NOT_EVENTS = ("received_at", "extended_to")
@@ -56,6 +58,13 @@ def _cut(reg: Register, when: pd.Timestamp) -> pd.DataFrame:
         table[col] = table[col].mask(later)
         for dep in RECORDED_WITH.get(col, ()):
             table[dep] = table[dep].mask(later, _blank_like(table[dep]))
+    # R-REOPEN: a complaint reprocessed after its first callback, whose new round had not
+    # been called back by then, stood at its first result (so a closed period's figures do
+    # not change when a complaint of it is reprocessed later).
+    back = table["callback_at"].isna() & table["first_callback_at"].notna()
+    if back.any():
+        table.loc[back, "callback_at"] = table.loc[back, "first_callback_at"]
+        table.loc[back, "satisfaction"] = table.loc[back, "first_satisfaction"]
     return table
 
 

@@ -143,7 +143,9 @@ def clock_frame(spec: ClockSpec, table: pd.DataFrame, policy: Policy, cal: WorkC
     # recorded after a clock's due time leaves that clock as it was. Without `extended_at`
     # it is taken as recorded in time (the row carries a problem asking when).
     ext_to, ext_at = _extension(table)
-    offered = start.notna() & ext_to.notna() & (ext_to > original)
+    # R-EXTEND: an extension needs its reason; without one it moves no clock (a problem)
+    offered = (start.notna() & ext_to.notna() & (ext_to > original)
+               & ~blank(table["extension_reason"]))
     recorded = ext_at.fillna(original)
     running = (start <= recorded) & (end.isna() | (end > recorded))
     in_time = recorded <= original

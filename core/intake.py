@@ -12,7 +12,7 @@ import pandas as pd
 from core import clock
 from core.access import Who, acting, actions_of, require
 from core.closure import closure_problems
-from core.deadlines import compute_clocks
+from core.deadlines import clock_problems, compute_clocks
 from core.i18n import message
 from core.parse import parse_datetime
 from core.register import Register
@@ -27,13 +27,25 @@ INTAKE_FIELDS = ("kind", "channel", "source", "complainant", "contact", "respond
                  "first_receiver")
 INTAKE_REQUIRED = ("channel", "complainant", "contact", "respondent", "subject", "description",
                    "request")
-MILESTONES = ("accepted", "reject_reason", "accepted_at", "validity", "department", "handler",
-              "first_reply_at", "assigned_at", "dept_reply_at", "plan_agreed", "resolved_at",
-              "onsite_at", "callback_at", "satisfaction", "last_followup_at", "extended_to",
-              "extension_reason", "extension_agreed", "extended_at", "root_cause",
-              "corrective_action", "reply_written", "archived", "escalated", "closed_at", "notes")
 #: columns the app keeps itself; nobody records them by hand
 OWNED = ("id", "version", "updated_at", "updated_by")
+#: written by the reprocess action (R-REOPEN), not typed
+REPROCESS_KEPT = ("first_satisfaction", "first_callback_at", "reprocess_count")
+
+
+def _milestones() -> tuple[str, ...]:
+    """Every column recorded after intake, in the schema's order: whatever the schema holds
+    beyond the intake form (measures, the 8D fields, a new clock's milestone…) is recordable
+    without a second list to keep in step."""
+    from core.schema import schema
+
+    skip = {"received_at", *INTAKE_FIELDS, *OWNED, *REPROCESS_KEPT}
+    return tuple(c.key for c in schema().tab("complaints").columns
+                 if not c.bookkeeping and c.key not in skip)
+
+
+#: what is recorded on a complaint after intake (the queue's form, `record`)
+MILESTONES = _milestones()
 #: a date-time value that means "the register's current time"
 NOW_WORDS = ("now", "现在")
 #: problems of a whole row that a change to other fields can cause
@@ -137,6 +149,23 @@ def _resolve_now(reg: Register, values: dict[str, object], now: dt.datetime) -> 
     return out
 
 
+EXTENSION = ("extended_to", "extension_reason", "extension_agreed", "extended_at")
+#: what an extension being recorded must carry (R-EXTEND): its new date and its reason
+EXTENSION_RULES = ("extension_without_reason", "extension_without_date")
+
+
+def extension_problems(reg: Register, values: dict[str, object], now: dt.datetime
+                       ) -> list[Problem]:
+    """R-EXTEND on one candidate row, by the rules `check` applies: an extension needs its
+    new date and its reason."""
+    keys = list(dict.fromkeys(["id", "received_at", "subject", *values]))
+    table, _ = validate(reg.tab, RawTab("Complaints", keys, [[values.get(k, "") for k in keys]]),
+                        reg.schema, reg.policy.categories, reg.policy.tz)
+    clocks = compute_clocks(table, reg.policy, reg.calendar, now)
+    return [p for p in clock_problems(table, reg.policy, clocks, reg.schema)
+            if p.code in EXTENSION_RULES]
+
+
 def prepare_complaint(reg: Register, values: dict[str, object], now: dt.datetime
                       ) -> tuple[dict[str, object], list[Problem], dict[str, int]]:
     """A new complaint as the sheet will hold it, or its problems (nothing to write)."""
@@ -225,6 +254,8 @@ def record(store: Store, reg: Register, row: int, changes: dict[str, object], *,
     closing = not _blank(changes.get("closed_at")) and _blank(current["closed_at"])
     problems = [p for p in check_values(reg, merged, closing=closing)
                 if p.column in changes or p.code in ROW_RULES or closing]
+    if set(changes) & set(EXTENSION):
+        problems += extension_problems(reg, merged, now)
     if problems:
         return problems, cleaned
     typed = {k: sheet_value(reg, k, v) for k, v in changes.items()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.deadlines import END_OF_DAY
 from core.period import parse_period
 from core.register import Register
 from core.schema import fold, norm
@@ -64,10 +65,13 @@ def _late_clock(reg: Register, clock_id: str | None, kind: str, period,
     scored = due.notna() & t["department"].ne("")
     unit = DAY if kind == "result" else WEEK
     total = np.ceil((end - due) / unit).clip(lower=0)
-    before = _begun(stop, due, total, unit)
-    units = before - _begun(start, due, total, unit)
     days_total = np.ceil((end - due) / DAY).clip(lower=0)
-    days = _begun(stop, due, days_total, DAY) - _begun(start, due, days_total, DAY)
+    # A clock due at the end of a day (23:59:59) is late from the next midnight: its first
+    # day late falls on the next day, and in the next cycle when the due day ends one.
+    late_from = due.where(due != due.dt.floor("D") + END_OF_DAY, due + pd.Timedelta(seconds=1))
+    before = _begun(stop, late_from, total, unit)
+    units = before - _begun(start, late_from, total, unit)
+    days = _begun(stop, late_from, days_total, DAY) - _begun(start, late_from, days_total, DAY)
     # R-SCORE-4: with a repeat in the rectification period, each unit is charged again at the
     # later of its own start and the repeat's arrival; without such a period, a repeat in
     # the same review cycle doubles that cycle's units.
@@ -144,9 +148,12 @@ def department_scores(reg: Register, period_text: str) -> dict:
                    + [{"employee": p["employee"], "department": d["department"],
                        "yuan": -p["complaints"] * yuan} for d in rows for p in
                       d["complained_about"]])
+    # R-CAL: scores count working days, so they say when a year's calendar is not known
+    warnings = [{"code": w.code, **w.params, "zh": w.message("zh"), "en": w.message("en")}
+                for w in reg.warnings if w.code == "calendar_year"]
     return {"policy": reg.policy.name, "period": period.label, "yuan_per_point": yuan,
             "escalation_points": sc["escalation_points"], "departments": rows,
-            "individuals": individuals}
+            "individuals": individuals, "warnings": warnings}
 
 
 
@@ -155,6 +162,7 @@ def score_table(result: dict, lang: str = "en") -> str:
     head = (f"{result['period']} 部门考核（政策 {result['policy']}）" if zh else
             f"Department scores for {result['period']} (policy {result['policy']})")
     out = [head]
+    out += [("警告：" if zh else "Warning: ") + w[lang] for w in result.get("warnings", [])]
     if not result["departments"]:
         out.append("本期没有扣分或加分。" if zh else "No deductions or bonuses in this period.")
     for d in result["departments"]:

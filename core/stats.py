@@ -40,6 +40,14 @@ def first_satisfaction(reg: Register) -> pd.Series:
     return t["first_satisfaction"].where(t["first_satisfaction"].ne(""), t["satisfaction"])
 
 
+def first_callback(reg: Register) -> pd.Series:
+    """When the first callback happened (R-REOPEN): kept apart when the complaint was
+    reprocessed, so an unsatisfied first result still counts in its own period while the
+    new round runs (its callback cleared) and after it."""
+    t = reg.table
+    return t["first_callback_at"].fillna(t["callback_at"])
+
+
 def callback_not_due(reg: Register) -> pd.Series:
     """Rows whose callback clock was still running at the register's moment: a complaint
     resolved just before a period's end is not yet late for its callback."""
@@ -63,7 +71,7 @@ def figures(reg: Register, period: Period) -> dict:
     callbacks = period.contains(t["callback_at"]) & is_c
     rated = callbacks & t["satisfaction"].ne("")
     first = first_satisfaction(reg)
-    rated_first = callbacks & first.ne("")
+    rated_first = period.contains(first_callback(reg)) & is_c & first.ne("")
     on_time = {}
     for cid, c in reg.clocks.items():
         due_in = period.contains(c["due"]) & c["state"].isin(("met", "missed", "overdue"))
@@ -145,8 +153,9 @@ def satisfaction_table(reg: Register, period: Period) -> pd.DataFrame:
     reg = as_of(reg, period.end)
     t = reg.table
     called = complaints(reg) & period.contains(t["callback_at"])
+    called_first = complaints(reg) & period.contains(first_callback(reg))
     levels = [*SATISFACTION_LEVELS, ""]
-    first = first_satisfaction(reg)[called].value_counts()
+    first = first_satisfaction(reg)[called_first].value_counts()
     final = t.loc[called, "satisfaction"].value_counts()
     return pd.DataFrame({"first": [int(first.get(k, 0)) for k in levels],
                          "final": [int(final.get(k, 0)) for k in levels]},

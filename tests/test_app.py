@@ -175,7 +175,8 @@ def closable_book(tmp_path, **over):
            "First reply": "2026-11-02 10:00", "Written reply": "yes",
            "Resolved": "2026-11-05 09:00", "Callback": "2026-11-06 09:00",
            "Satisfaction": "satisfied", "Archived": "yes", "Escalated": "", "Closed": "",
-           "First callback satisfaction": "", "Times reprocessed": "", "Version": 1,
+           "First callback satisfaction": "", "Times reprocessed": "", "First callback": "",
+           "Version": 1,
            "Updated": "", "Updated by": ""}
     row.update(over)
     return write_xlsx(tmp_path / "c.xlsx", {"Complaints": [list(row), list(row.values())]})
@@ -209,6 +210,7 @@ def test_an_unsatisfied_callback_is_reprocessed_before_any_escalation(tmp_path):
     assert (t["reprocess_count"], t["first_satisfaction"], t["satisfaction"]) == (
         1, "unsatisfied", "")
     assert pd.isna(t["resolved_at"]) and pd.isna(t["callback_at"])
+    assert t["first_callback_at"] == pd.Timestamp("2026-11-06 09:00")  # R-REOPEN: kept
     # the second round's callback is still unsatisfied: now it may be escalated
     at = app_on(closable_book(tmp_path, Satisfaction="unsatisfied", **{
         "First callback satisfaction": "unsatisfied", "Times reprocessed": 1}), "en", "closure")

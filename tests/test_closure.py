@@ -1,6 +1,8 @@
 """R-CLOSE enforced on the register (`check`) with the same items as the app's checklist;
 R-REOPEN's reprocessing keeps the first result; escalation only after a reprocessing."""
 
+import datetime as dt
+
 import pytest
 
 from core.check import check_result
@@ -112,7 +114,8 @@ def test_reprocessing_keeps_the_first_result_and_escalation_comes_after_it():
     assert needs_reprocessing(reg, 2) and not can_escalate(reg, 2)
     assert reprocess_changes(reg, 2) == {"reprocess_count": 1, "resolved_at": "",
                                          "callback_at": "", "satisfaction": "",
-                                         "first_satisfaction": "unsatisfied"}
+                                         "first_satisfaction": "unsatisfied",
+                                         "first_callback_at": dt.datetime(2026, 11, 4, 12, 0)}
     # after the second round, still unsatisfied: escalation is offered; the first result stays
     again = register_of([{**row, "first_satisfaction": "unsatisfied", "reprocess_count": "1",
                           "satisfaction": "基本满意"}])

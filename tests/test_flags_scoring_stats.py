@@ -63,10 +63,10 @@ def scoring_register():
         {"id": "A", "received_at": "2026-10-12 09:00", "resolved_at": "2026-10-15 10:00", **g},
         # B: late by the original due, but the customer agreed the new date → exempt
         {"id": "B", "received_at": "2026-10-20 09:00", "resolved_at": "2026-10-24 09:00",
-         "extended_to": "2026-10-25", "extension_agreed": "是", **g},
+         "extended_to": "2026-10-25", "extension_agreed": "是", "extension_reason": "parts", **g},
         # C: same, extension not agreed → 3 d 3 h late against 21 Oct 09:00 → 4 points
         {"id": "C", "received_at": "2026-10-20 09:00", "resolved_at": "2026-10-24 12:00",
-         "extended_to": "2026-10-25", "extension_agreed": "否", **g},
+         "extended_to": "2026-10-25", "extension_agreed": "否", "extension_reason": "parts", **g},
         # D: a repeat of A in the same month, resolved in time → doubles A's deduction
         {"id": "D", "received_at": "2026-10-20 09:00", "resolved_at": "2026-10-20 12:00",
          "parent_id": "A", **g},

@@ -28,9 +28,9 @@ CASES = [
     ("§5: a complaint closed on 9 Oct without its stop costs October its days, never more",
      "consumer", [{"id": "A", "received_at": "2026-09-21 09:00", "assigned_at": "2026-09-21 10:00",
                    "closed_at": "2026-10-09 09:00", "department": "Eng"}],
-     # dept_reply due Thu 24 Sep (3 working days), stopped by the closing on 9 Oct: late days
-     # begin 24 … 30 Sep (7) and 1 … 8 Oct (8)
-     {"2026-09": {"A/result": (7, 7, False)}, "2026-10": {"A/result": (8, 8, False)},
+     # dept_reply due Thu 24 Sep (3 working days), stopped by the closing on 9 Oct: the days
+     # late are 25 … 30 Sep (6) and 1 … 9 Oct (9) — the due day itself is not late
+     {"2026-09": {"A/result": (6, 6, False)}, "2026-10": {"A/result": (9, 9, False)},
       "2026-11": {}}),
     ("§5/R-SCORE-1: an open clock late across months costs each month its own days",
      "service-center", [{"id": "B", "received_at": "2026-10-25 09:00", **ENG}],
@@ -44,9 +44,9 @@ CASES = [
     ("R-SCORE-1: a week late on rectification, weeks counted in the month they begin",
      "property", [{"id": "D", "received_at": "2026-11-02 09:00", "first_reply_at": "2026-11-02 10:00",
                    "resolved_at": "2026-12-20 09:00", **ENG}],
-     # resolution due 5 Nov 23:59:59; weeks begin 5, 12, 19, 26 Nov and 3, 10, 17 Dec
-     {"2026-11": {"D/rectification": (26, 4, False)},
-      "2026-12": {"D/rectification": (19, 3, False)}}),
+     # resolution due 5 Nov 23:59:59; weeks begin 6, 13, 20, 27 Nov and 4, 11, 18 Dec
+     {"2026-11": {"D/rectification": (25, 4, False)},
+      "2026-12": {"D/rectification": (20, 3, False)}}),
     ("R-SCORE-4: a repeat within the rectification period doubles the deduction",
      "property", [{"id": "E", "received_at": "2026-11-02 09:00", "first_reply_at": "2026-11-04 10:00",
                    "resolved_at": "2026-11-05 09:00", **ENG},
@@ -65,8 +65,9 @@ CASES = [
                    "resolved_at": "2026-11-02 09:00", **ENG},
                   {"id": "G2", "received_at": "2026-11-02 10:00", "parent_id": "G",
                    "first_reply_at": "2026-11-02 11:00", "resolved_at": "2026-11-02 12:00", **ENG}],
-     # late days begin 30 and 31 Oct; the repeat on 2 Nov is within the period (due 2 Nov)
-     {"2026-10": {"G/result": (2, 2, False)}, "2026-11": {"G/result": (0, 2, True)}}),
+     # the days late are 31 Oct and 1 Nov; the repeat on 2 Nov is within the period (due
+     # 2 Nov), so November charges both again
+     {"2026-10": {"G/result": (1, 1, False)}, "2026-11": {"G/result": (1, 3, True)}}),
     ("R-SCORE-4 without a rectification clock: a repeat in the same cycle doubles",
      "service-center", [{"id": "H", "received_at": "2026-10-12 09:00",
                          "resolved_at": "2026-10-15 10:00", **ENG},
