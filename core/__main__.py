@@ -1,5 +1,9 @@
 import sys
 
-from core.cli import main
+from core import prefetch
+
+prefetch.start(sys.argv[1:])  # the file is read while the rest is imported
+
+from core.cli import main  # noqa: E402
 
 sys.exit(main())

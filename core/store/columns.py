@@ -47,13 +47,6 @@ def _read_errors() -> tuple[type[BaseException], ...]:
 READ_ERRORS = _read_errors()
 
 
-def _col_index(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ch - 64)
-    return n - 1
-
-
 def first_valued_cell(z: zipfile.ZipFile, part: str) -> tuple[int, int] | None:
     """(sheet row number, 0-based column) of the first cell holding a value in the first
     row that holds one; None for a sheet with no value. Reads only the start of the XML."""
@@ -68,7 +61,7 @@ def first_valued_cell(z: zipfile.ZipFile, part: str) -> tuple[int, int] | None:
                 body = m[2]
                 if not body:
                     continue
-                cells = [_col_index(c[1]) for c in _VALUED_CELL.finditer(body)]
+                cells = [xlsx_append.column_index_from_string(c[1].decode()) - 1 for c in _VALUED_CELL.finditer(body)]
                 if cells:
                     return int(m[1]), min(cells)
                 if b"<c" in body and b"<v" in body and b' r="' not in body:
@@ -92,6 +85,7 @@ class ColumnReader:
         self.titles = list(self.reader.sheet_names)
         with xlsx_append.XlsxFile(path) as x:
             self.parts = dict(x.parts)
+        self._cache: dict[str, tuple[int, int, list[pa.Array]]] = {}
 
     def start(self, title: str) -> tuple[int, int] | None:
         part = self.parts.get(title)
@@ -104,7 +98,7 @@ class ColumnReader:
         """The tab's cells from its first row holding a value: (that row's number, columns
         with the sheet's column A at index 0). Rows between keep their place (an empty row
         is nulls)."""
-        first_row, pad, cols = self._read(title)
+        first_row, pad, cols = self.cached(title)
         return first_row, [pa.nulls(len(cols[0]))] * pad + cols if cols else []
 
     def small_sheet(self, title: str, tab) -> tuple[int, list[list[object]]]:
@@ -123,6 +117,12 @@ class ColumnReader:
         rows = [[""] * pad + ["" if v is None else v for v in r]
                 for r in zip(*(c.to_pylist() for c in body.columns), strict=True)]
         return first_row + h, [["" if v is None else v for v in top[h]], *rows]
+
+    def cached(self, title: str) -> tuple[int, int, list[pa.Array]]:
+        """`_read(title)`, kept: a reader started early (core.prefetch) hands it over."""
+        if title not in self._cache:
+            self._cache[title] = self._read(title)
+        return self._cache[title]
 
     def _read(self, title: str) -> tuple[int, int, list[pa.Array]]:
         """(first sheet row holding a value, empty columns left of the range, columns)."""

@@ -20,11 +20,9 @@ import uuid
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import openpyxl
 import python_calamine
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from core.errors import LockedError, RegisterError
 from core.numbering import allocate, serials_in
@@ -41,6 +39,9 @@ from core.store.base import (
     record_row,
 )
 from core.text import for_xlsx
+
+if TYPE_CHECKING:  # openpyxl is imported by the writes that need it: reading does not
+    import openpyxl
 
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 WRITABLE = (".xlsx", ".xlsm")
@@ -226,7 +227,9 @@ class WorkbookStore(Store):
         return self._read_tabs(keys)
 
     def _read_columns(self, keys: list[str]) -> RawBook:
-        reader = columns.ColumnReader(str(self.path))
+        from core import prefetch
+
+        reader = prefetch.take(str(self.path)) or columns.ColumnReader(str(self.path))
         tabs: dict[str, RawTab] = {}
         for key in keys:
             title = self.schema.find_tab(reader.titles, key)
@@ -310,6 +313,8 @@ class WorkbookStore(Store):
         raise AssertionError("unreachable")
 
     def _load(self) -> openpyxl.Workbook:
+        import openpyxl
+
         for attempt in range(BUSY_TRIES):
             try:
                 return openpyxl.load_workbook(self.path)
@@ -455,6 +460,8 @@ class WorkbookStore(Store):
     # --- init ----------------------------------------------------------------------------
 
     def init(self, lang: str) -> list[str]:
+        import openpyxl
+
         done: list[str] = []
         if not self.path.exists():
             self._check_writable()
@@ -470,6 +477,9 @@ class WorkbookStore(Store):
         return done
 
     def _init_tabs(self, wb: openpyxl.Workbook, lang: str, done: list[str]) -> None:
+        from openpyxl.utils import get_column_letter
+        from openpyxl.worksheet.datavalidation import DataValidation
+
         for tab in self.schema.tabs:
             title = self.schema.find_tab(wb.sheetnames, tab.key)
             if title is None:
@@ -550,8 +560,10 @@ def _created(records: list[dict], ids: list[str], user: str, now: dt.datetime) -
 def write_tables(path: str | os.PathLike, tables: list[tuple[str, object]]) -> Path:
     """A workbook of plain tables (one sheet each): numbers as numbers, text as literal text,
     bold frozen header; written atomically like the register."""
+    import openpyxl
     import pandas as pd
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     path = Path(path)
     wb = openpyxl.Workbook()

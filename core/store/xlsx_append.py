@@ -15,8 +15,6 @@ import xml.etree.ElementTree as ET
 import zipfile
 from xml.sax.saxutils import escape
 
-from openpyxl.utils import column_index_from_string, get_column_letter
-
 from core.text import for_xlsx
 
 EPOCH = dt.datetime(1899, 12, 30)
@@ -31,6 +29,23 @@ _CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"([^>]*?)(?:/>|>(.*?)</c>)', re.S)
 
 class Unsupported(Exception):
     """This workbook needs the openpyxl path (nothing was written)."""
+
+
+def get_column_letter(n: int) -> str:
+    """1 → A, 27 → AA (as openpyxl.utils, without importing all of openpyxl to read)."""
+    out = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def column_index_from_string(letters: str) -> int:
+    """A → 1, AA → 27."""
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n
 
 
 def _text(el: ET.Element | None) -> str:
