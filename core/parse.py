@@ -155,9 +155,33 @@ def _as_typed(text):
     return text
 
 
-# Text dates by shape: each length has one format, tried on the cells of that length only.
-_SHAPES = ((19, "%Y-%m-%d %H:%M:%S"), (16, "%Y-%m-%d %H:%M"), (10, "%Y-%m-%d"))
+# Text dates by shape: each length has one format, tried on the cells of that length only,
+# written exactly so (digits where digits go) so that the day and second can be checked.
+_SHAPES = ((19, "%Y-%m-%d %H:%M:%S", r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"),
+           (16, "%Y-%m-%d %H:%M", r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$"),
+           (10, "%Y-%m-%d", r"^\d{4}-\d{2}-\d{2}$"))
 _US_PER_DAY = 86_400_000_000
+
+
+def _shaped(cells, fmt: str, pattern: str) -> np.ndarray:
+    """datetime64[s] of the cells written exactly as `fmt`; NaT for any other cell and for
+    dates that do not exist (strptime rolls 2026-02-30 over to 2 March; 08:04:60 to 08:05)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    shaped = pc.fill_null(pc.match_substring_regex(cells, pattern), False)
+    conv = pc.strptime(cells, format=fmt, unit="s", error_is_null=True)
+    written = pc.if_else(shaped, cells, "0000-00-00 00:00:00")
+
+    def part(a: int, b: int):
+        return pc.cast(pc.utf8_slice_codeunits(written, a, b), pa.int64())
+
+    ok = pc.and_(shaped, pc.equal(pc.day(conv), part(8, 10)))
+    if fmt.endswith("%S"):
+        ok = pc.and_(ok, pc.equal(pc.second(conv), part(17, 19)))
+    got = conv.cast(pa.int64()).to_numpy(zero_copy_only=False).astype("datetime64[s]")
+    got[~pc.fill_null(ok, False).to_numpy(zero_copy_only=False)] = np.datetime64("NaT")
+    return got
 
 
 def _datetime_text_column(values: pd.Series, date_only: bool, tz: dt.tzinfo | None
@@ -176,18 +200,12 @@ def _datetime_text_column(values: pd.Series, date_only: bool, tz: dt.tzinfo | No
     length = pc.fill_null(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
     low = np.datetime64(f"{MIN_YEAR}-01-01", "us")
     high = np.datetime64(f"{MAX_YEAR + 1}-01-01", "us")
-    for size, fmt in _SHAPES:
+    for size, fmt, pattern in _SHAPES:
         sel = np.flatnonzero(todo & (length == size))
         if not len(sel):
             continue
-        cells = text.take(pa.array(sel))
-        conv = pc.strptime(cells, format=fmt, unit="us", error_is_null=True)
-        # strptime rolls 2026-02-30 over to 2 March: only a value that prints back as the
-        # very text typed is taken.
-        same = pc.fill_null(pc.equal(pc.strftime(conv, format=fmt), cells), False)
-        got = conv.cast(pa.int64()).to_numpy(zero_copy_only=False).astype("datetime64[us]")
-        ok = (same.to_numpy(zero_copy_only=False) & ~np.isnat(got) & (got >= low)
-              & (got < high))
+        got = _shaped(text.take(pa.array(sel)), fmt, pattern).astype("datetime64[us]")
+        ok = ~np.isnat(got) & (got >= low) & (got < high)
         if date_only:
             ok &= got.astype(np.int64) % _US_PER_DAY == 0
         out[sel[ok]] = got[ok]
@@ -244,6 +262,8 @@ def _datetime_column(values: pd.Series, date_only: bool, tz: dt.tzinfo | None
                 break
             conv = pd.to_datetime(s, format=fmt, errors="coerce")
             hit = conv.notna() & conv.dt.year.between(MIN_YEAR, MAX_YEAR)
+            if fmt.endswith("%S"):  # pandas rolls 08:04:60 over to 08:05; the parser does not
+                hit &= ~s.str.endswith(":60")
             if date_only:
                 hit &= conv.dt.normalize() == conv
             out[hit[hit].index] = conv[hit]
