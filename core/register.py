@@ -155,9 +155,8 @@ def build_register(book: RawBook, schema: Schema, *, policy_name: str | None = N
     notices += holiday_notices
     table, problems = validate(schema.tab("complaints"), book.tabs["complaints"], schema,
                                policy.categories, tz)
-    years = pd.concat([table["received_at"], pd.Series([pd.Timestamp(local_now)])]).dt.year
     complete = {int(y) for y in policy.settings["calendar_complete"]}
-    cal = calendar_for(overrides, [int(y) for y in years.dropna().unique()], complete)
+    cal = calendar_for(overrides, _years(table, local_now), complete)
     clocks = compute_clocks(table, policy, cal, local_now)
     used = pd.concat([c[col] for c in clocks.values() for col in ("start", "due")]).dropna()
     for year in cal.uncovered_years(used.to_numpy("datetime64[D]")):
@@ -177,6 +176,17 @@ def build_register(book: RawBook, schema: Schema, *, policy_name: str | None = N
                     local_now, depts, settings, source=source,
                     sheet_lang="en" if en > zh else "zh", audit_ids=audit_ids,
                     users=read_users(book, schema), creators=creators)
+
+
+def _years(table: pd.DataFrame, now: dt.datetime) -> list[int]:
+    """The first and last year of any date in the register (a clock may start from any
+    milestone, not only from the day received), and this year."""
+    years = {now.year}
+    for col in table.columns:
+        s = table[col]
+        if s.dtype.kind == "M" and s.notna().any():
+            years |= {int(s.min().year), int(s.max().year)}
+    return sorted(years)
 
 
 def _audit(book: RawBook, schema: Schema) -> tuple[tuple[str, ...], dict[str, str]]:

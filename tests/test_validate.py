@@ -93,3 +93,16 @@ def test_bad_rows_are_reported_never_dropped(schema):
             for i in range(1, 6)]
     got, reg = problems_of(schema, *rows)
     assert len(reg.table) == 5 and [r for r, _, _ in got] == [2, 4, 6]
+
+
+def test_a_milestone_years_before_the_day_received_is_a_problem_not_a_crash(tmp_path):
+    # R-FLOW: milestones follow the order of the flow; a clock may start from a milestone
+    # typed in a year the register otherwise never mentions (the calendar must span it).
+    from .conftest import check_json, write_xlsx
+
+    path = write_xlsx(tmp_path / "r.xlsx", {"Complaints": [
+        EN_HEADER, en_row(resolved="2023-05-06 10:00", handler="Wang")]})
+    code, out = check_json(path)
+    assert code == 1
+    problems = out["rows"][0]["problems"]
+    assert any(p["column"] == "resolved_at" and "2023-05-06" in p["message"] for p in problems)
