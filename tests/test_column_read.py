@@ -5,12 +5,13 @@ same sheet rows, on registers typed by hand in every form people use."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 
 import openpyxl
 import pytest
 
-from core.check import check_result
+from core.check import check_json, check_result
 from core.register import build_register
 from core.store.workbook import WorkbookStore
 
@@ -21,7 +22,8 @@ DATES = [dt.datetime(2026, 11, 2, 9, 30), dt.datetime(2026, 11, 3), dt.date(2026
          "2026年11月9日", "2026年11月9日 14时", "20261110", " 2026-11-11 ", "2026-02-30",
          "11/12/2026", "26-11-12", "２０２６-１１-１３", "46000.5", 46001, 46001.25, "9:30",
          "2026-11-24T01:30:00Z", "2026-11-24 09:30:00+08:00", "soon", 1850.0,
-         "2026-11-02 9:05", "", "   ", None, "1889-01-01", "2026-11-02 24:00"]
+         "2026-11-02 9:05", "", "   ", None, "1889-01-01", "2026-11-02 24:00",
+         "2024-02-29 10:00:00", "2026-02-29", "2026-11-02 08:04:60", "2026-04-31 10:00"]
 # A TRUE/FALSE cell in a text or date column reads as `true` by columns and `TRUE` cell by
 # cell; both are shown as typed, so the pools below keep booleans to the yes/no columns.
 TEXTS = ["电梯停运", "  Lift broken  ", "=HYPERLINK(\"x\")", 13800000000, 12.5, "007",
@@ -96,3 +98,22 @@ def test_the_column_read_gives_the_same_register_as_the_cell_read(tmp_path, sche
         [(p.row, p.column, p.code, p.params) for p in b.problems]
     assert check_result(a) == check_result(b)
     assert a.problems, "a messy register has problems to report"
+    # the JSON `check` prints, written column by column, holds the same content
+    for lang in ("en", "zh"):
+        assert json.loads(check_json(a, lang)) == check_result(a, lang)
+
+
+def test_the_check_json_of_the_demo_register_is_its_check_result(demo_path, schema):
+    reg = build_register(WorkbookStore(demo_path, schema).read(), schema, now=NOW)
+    text = check_json(reg, "zh")
+    assert json.loads(text) == check_result(reg, "zh")
+    assert text.count(b"\n") == 0  # one line
+
+
+def test_check_json_writes_text_as_utf8_not_escapes(tmp_path, schema):
+    path = tmp_path / "m.xlsx"
+    _messy_workbook(path, schema, 3)
+    reg = build_register(WorkbookStore(path, schema).read(), schema, now=NOW)
+    text = check_json(reg, "zh")
+    assert "不是".encode() in text or "不在".encode() in text or "必填".encode() in text, text[:300]
+    assert b"\\u" not in text

@@ -214,8 +214,8 @@ class Store(ABC):
         self.schema = schema
 
     @abstractmethod
-    def read(self) -> RawBook:
-        """Every tab of the register as raw cells, in one read."""
+    def read(self, skip: tuple[str, ...] = ()) -> RawBook:
+        """Every tab of the register (but the tab keys in `skip`) as raw cells, in one read."""
 
     @abstractmethod
     def append(self, tab_key: str, records: list[dict[str, object]], *,

@@ -300,9 +300,10 @@ class GSheetStore(Store):
 
     # --- reading -------------------------------------------------------------------------
 
-    def read(self) -> RawBook:
+    def read(self, skip: tuple[str, ...] = ()) -> RawBook:
         tabs = self._tabs()
-        wanted = {t.key: self.schema.find_tab(list(tabs), t.key) for t in self.schema.tabs}
+        wanted = {t.key: self.schema.find_tab(list(tabs), t.key) for t in self.schema.tabs
+                  if t.key not in skip}
         wanted = {k: v for k, v in wanted.items() if v}
         out: dict[str, RawTab] = {}
         if wanted:
