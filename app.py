@@ -39,9 +39,11 @@ elif tgt.is_default and may(person, "location"):
 
 lang = st.session_state.get("lang", "zh")
 allowed = pages_for(person)
-pages = [st.Page(f"pages/{name}.py", title=label(f"page_{key}", lang), url_path=name,
-                 default=name == "queue")
+pages = [st.Page(f"pages/{name}.py", title=label(f"page_{key}", lang), url_path=name)
          for name, key in (("queue", "queue"), ("intake", "intake"), ("closure", "closure"),
                            ("statistics", "stats"), ("scores", "scores"), ("quality", "quality"))
          if name in allowed]
-st.navigation(pages).run()
+# Every page keeps its own URL (/queue too): the root only sends the browser on to the first.
+home = st.Page(lambda: st.switch_page(pages[0]), title=pages[0].title, url_path="home",
+               default=True, visibility="hidden")
+st.navigation([home, *pages]).run()
