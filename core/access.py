@@ -236,6 +236,15 @@ def pages_for(who: Who) -> list[str]:
     return [p for p, need in _rules()[1].items() if need is None or may(who, need)]
 
 
+def page_refusal(who: Who, page: str) -> Refused | None:
+    """Why this person may not open `page` (a bookmark of another role's page), or None."""
+    need = _rules()[1].get(page)
+    if need is None or may(who, need):
+        return None
+    return Refused("wall") if who.wall else \
+        Refused("not_allowed", user=who.user, role=who.role, action=need)
+
+
 # --- which rows, and whose complainant -------------------------------------------------------
 
 class Sight(NamedTuple):

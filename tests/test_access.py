@@ -345,8 +345,8 @@ def test_statistics_leave_out_the_complaints_against_their_reader(reg):
 def test_tip_offs_are_in_a_supervisors_statistics_only(reg):
     # R-RECUSE / R-KIND: a tip-off is neither listed nor counted for anyone else
     from core.access import seen_by
-    from core.stats import figures
     from core.period import parse_period
+    from core.stats import figures
 
     reg = with_tip_off(reg)
     boss, viewer = identify(reg.users, ["周文博"]), identify(reg.users, ["吴思远"])
