@@ -469,12 +469,17 @@ def test_with_no_sign_in_configured_another_machine_is_turned_away(apps, browser
     assert "Deploy" not in body(browser)  # client.toolbarMode: no developer toolbar
 
 
+def session_cookie(browser) -> dict:
+    """The session cookie, once the page has had the browser keep it."""
+    return wait(browser).until(lambda d: d.get_cookie("complaints_session"))
+
+
 def test_a_local_sign_in_survives_a_reload_and_a_new_tab_until_signed_out(apps, browser, book):
     path, _, _ = book
     name = people(path)["clerk"]
     assert sign_in_locally(browser, apps["local"], name) == zh("page_queue")
-    cookie = browser.get_cookie("complaints_session")
-    assert cookie and PASSWORD not in cookie["value"] and cookie["sameSite"] == "Strict"
+    cookie = session_cookie(browser)
+    assert PASSWORD not in cookie["value"] and cookie["sameSite"] == "Strict"
     browser.refresh()
     assert heading(browser) == zh("page_queue")
     # a bookmark of each page it may open, in a new session: straight there, /queue too
@@ -495,7 +500,7 @@ def test_a_local_sign_in_survives_a_reload_and_a_new_tab_until_signed_out(apps, 
 def test_a_signed_out_token_opens_nothing_even_when_replayed(apps, browser, book):
     path, _, _ = book
     assert sign_in_locally(browser, apps["local"], people(path)["viewer"]) == zh("page_queue")
-    token = browser.get_cookie("complaints_session")["value"]
+    token = session_cookie(browser)["value"]
     browser.find_element(by().XPATH, f"//button[.='{zh('sign_out')}']").click()
     wait(browser).until(lambda d: heading(d) == zh("signin_title"))
     browser.add_cookie({"name": "complaints_session", "value": token, "path": "/"})
