@@ -1,8 +1,10 @@
 """Entry point: routes only — language, sign-in, register, policy, and the pages a role opens."""
 
+from functools import partial
+
 import streamlit as st
 
-from core.access import may, pages_for
+from core.access import may, page_refusal, pages_for
 from core.i18n import label
 from core.policy import policy_names
 from core.service import ensure_demo
@@ -39,9 +41,18 @@ elif tgt.is_default and may(person, "location"):
 
 lang = st.session_state.get("lang", "zh")
 allowed = pages_for(person)
-pages = [st.Page(f"pages/{name}.py", title=label(f"page_{key}", lang), url_path=name,
-                 default=name == "queue")
-         for name, key in (("queue", "queue"), ("intake", "intake"), ("closure", "closure"),
-                           ("statistics", "stats"), ("scores", "scores"), ("quality", "quality"))
-         if name in allowed]
-st.navigation(pages).run()
+names = (("queue", "queue"), ("intake", "intake"), ("closure", "closure"),
+         ("statistics", "stats"), ("scores", "scores"), ("quality", "quality"))
+pages = [st.Page(f"pages/{name}.py", title=label(f"page_{key}", lang), url_path=name)
+         for name, key in names if name in allowed]
+# Another role's page keeps its URL too, hidden, and says why it does not open (a bookmark).
+refused = [st.Page(partial(st.error, esc(page_refusal(person, name).message(lang))),
+                   title=label(f"page_{key}", lang), url_path=name, visibility="hidden")
+           for name, key in names if name not in allowed]
+# The first page is also the root's (the default); a hidden twin keeps its own URL, so that
+# /queue opens the queue too instead of "Page not found".
+first = pages[0]
+root = st.Page(f"pages/{first.url_path}.py", title=first.title, url_path="start", default=True)
+twin = st.Page(f"pages/{first.url_path}.py", title=first.title, url_path=first.url_path,
+               visibility="hidden")
+st.navigation([root, twin, *pages[1:], *refused]).run()

@@ -7,6 +7,7 @@ The roles' rights are data (sheets_schema/roles.yaml); R-RECUSE and tip-offs are
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import os
 from collections.abc import Iterable, Sequence
@@ -235,6 +236,15 @@ def pages_for(who: Who) -> list[str]:
     return [p for p, need in _rules()[1].items() if need is None or may(who, need)]
 
 
+def page_refusal(who: Who, page: str) -> Refused | None:
+    """Why this person may not open `page` (a bookmark of another role's page), or None."""
+    need = _rules()[1].get(page)
+    if need is None or may(who, need):
+        return None
+    return Refused("wall") if who.wall else \
+        Refused("not_allowed", user=who.user, role=who.role, action=need)
+
+
 # --- which rows, and whose complainant -------------------------------------------------------
 
 class Sight(NamedTuple):
@@ -306,15 +316,6 @@ def visible_rows(reg: Register, who: Who) -> pd.Index:
     return s.index[s["row"]]
 
 
-def only_visible(reg: Register, who: Who, frame: pd.DataFrame, id_column: str) -> pd.DataFrame:
-    """The rows of a table of complaints (by their number in `id_column`) this person may
-    open; a table without that column is returned as it is."""
-    if id_column not in frame.columns:
-        return frame
-    ids = reg.table.loc[visible_rows(reg, who), "id"].map(text_of)
-    return frame[frame[id_column].map(text_of).isin(set(ids))]
-
-
 def masked(reg: Register, who: Who, frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """`frame` (indexed by sheet row, columns keyed like the register) with the complainant's
     name, contact and address replaced on the rows whose complainant this person may not see."""
@@ -380,3 +381,41 @@ def recordable(reg: Register, who: Who, row: int, fields: Sequence[str]) -> list
     if refusal(reg, who, "record", row) is not None:
         return []
     return [f for f in fields if f not in FIELD_ACTIONS or may(who, FIELD_ACTIONS[f])]
+
+
+def require_letter(reg: Register, who: Who, row: int) -> None:
+    """Raise Refused unless this person may write complaint `row`'s letters: a letter names
+    the complainant, so it takes the right to record on that complaint (R-RECUSE: never its
+    respondent; tip-offs only for supervisors) and sight of its complainant."""
+    require(reg, who, "record", row)
+    if not may_see(reg, who, row).complainant:  # a role that records but sees no complainant
+        raise Refused("not_allowed", user=who.user, role=who.role, action="record")
+
+
+# --- what a report may be built from ---------------------------------------------------------
+
+_SEEN_VIEWS = 16  # per register (one a minute): people who opened the statistics that minute
+
+
+def seen_by(reg: Register, who: Who) -> Register:
+    """The register as this person may see it, for statistics and report packs: only the rows
+    they may open (R-RECUSE: never a complaint against them; tip-offs for supervisors only).
+    Reports show no complainant, contact or address, so nothing else needs masking. A person
+    who may open every row gets `reg` itself."""
+    rows = sight(reg, who)["row"]
+    if bool(rows.all()):
+        return reg
+    key = ("seen", who)
+    view = reg.memo.get(key)
+    if view is None:
+        keep = rows.index[rows]
+        kept = set(keep)
+        view = dataclasses.replace(
+            reg, table=reg.table.loc[keep], flags=reg.flags.loc[keep],
+            clocks={k: c.loc[keep] for k, c in reg.clocks.items()},
+            problems=[p for p in reg.problems if p.row in kept], views={}, memo={})
+        older = [k for k in reg.memo if isinstance(k, tuple) and k[:1] == ("seen",)]
+        for k in older[:max(0, len(older) - _SEEN_VIEWS + 1)]:
+            reg.memo.pop(k, None)
+        reg.memo[key] = view
+    return view

@@ -3,13 +3,17 @@ never plain text, never in the shared sheet), and failed attempts slowed down.""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 import re
+import secrets as random_secrets
 import tempfile
 import threading
 import time
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -169,3 +173,102 @@ class Throttle:
     def succeeded(self, account: str) -> None:
         with self._lock:
             self._state.pop(norm(account), None)
+
+
+# --- staying signed in -------------------------------------------------------------------------
+#
+# After a local sign-in the browser keeps a signed, expiring token in a cookie, so a reload or
+# a new tab does not ask again. The token names the account and when it expires, never the
+# password; its HMAC covers the account's current hash too, so changing or removing the
+# password ends every session of that account. The key is `session_secret` in secrets.toml,
+# else one generated on first use and kept outside the repository (SESSION_KEY_FILE).
+
+COOKIE = "complaints_session"
+SESSION_HOURS = 12
+SESSION_KEY_FILE = Path(os.environ.get("COMPLAINTS_SESSION_KEY") or
+                        Path.home() / ".config" / "complaints-register" / "session.key")
+
+
+def session_key(secrets: Mapping, path: Path | None = None) -> bytes:
+    """The key that signs session tokens: `session_secret` from secrets.toml when set, else
+    the key file's (created, readable by the owner only, the first time it is needed)."""
+    configured = str(secrets.get("session_secret") or "")
+    if configured:
+        return configured.encode()
+    path = Path(path or SESSION_KEY_FILE)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another session made it first: use theirs
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as f:
+                f.write(random_secrets.token_urlsafe(48))
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise RegisterError(f"{path} holds no usable session key; delete it and it is made "
+                            f"again (every browser then signs in once more).")
+    return key.encode()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(key: bytes, body: str, password_hash: str) -> str:
+    return _b64(hmac.new(key, f"{body}\x1f{password_hash}".encode(), hashlib.sha256).digest())
+
+
+def session_token(key: bytes, accounts: Mapping[str, str], account: str, now: float,
+                  hours: float = SESSION_HOURS) -> str:
+    """A token saying `account` signed in, valid for `hours` from `now` (seconds since the
+    epoch); it carries a random id so that signing out can revoke this one token."""
+    body = ".".join((_b64(account.encode()), str(int(now + hours * 3600)),
+                     random_secrets.token_urlsafe(12)))
+    return f"{body}.{_mac(key, body, str(accounts[account]))}"
+
+
+def token_account(key: bytes, accounts: Mapping[str, str], token: str, now: float,
+                  revoked: Callable[[str], bool] = lambda _: False) -> str | None:
+    """The account a token signed in, when its signature holds, it has not expired, it was not
+    revoked and the account still has the password it had; else None."""
+    try:
+        name_b64, expires, token_id, mac = token.split(".")
+        account = _unb64(name_b64).decode()
+        expires_at = int(expires)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if account not in accounts or expires_at <= now or revoked(token_id):
+        return None
+    body = f"{name_b64}.{expires}.{token_id}"
+    if not hmac.compare_digest(mac, _mac(key, body, str(accounts[account]))):
+        return None
+    return account
+
+
+def token_id(token: str) -> str:
+    """The random id inside a token (what a sign-out revokes)."""
+    parts = token.split(".")
+    return parts[2] if len(parts) == 4 else ""
+
+
+class Revoked:
+    """Tokens signed out before they expired, shared by every session of a server."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._ids: dict[str, float] = {}  # token id → when it would have expired
+
+    def add(self, token: str, now: float) -> None:
+        with self._lock:
+            self._ids = {k: v for k, v in self._ids.items() if v > now}
+            self._ids[token_id(token)] = now + SESSION_HOURS * 3600
+
+    def __call__(self, tid: str) -> bool:
+        with self._lock:
+            return tid in self._ids

@@ -14,7 +14,7 @@ import sys
 import orjson
 
 from core import clock, config
-from core.access import Refused, Who, identify, operator, require
+from core.access import Refused, Who, identify, operator, require, require_letter, seen_by
 from core.clock import parse_moment
 from core.errors import RegisterError
 from core.policy import policy_names
@@ -102,8 +102,10 @@ def cmd_report(args) -> int:
     from core.report import write_pack
 
     reg = _load(args)
-    require(reg, _who(reg, args), "report")
-    paths = write_pack(reg, args.period, args.out, lang=args.lang)
+    who = _who(reg, args)
+    require(reg, who, "report")
+    # R-RECUSE: the pack counts only what its reader may open
+    paths = write_pack(seen_by(reg, who), args.period, args.out, lang=args.lang)
     for p in paths:
         print(p)
     return 0
@@ -250,9 +252,10 @@ def cmd_holidays(args) -> int:
 
 
 def cmd_letter(args) -> int:
-    from core.letters import write_letter
+    from core.letters import find_row, write_letter
 
     reg = _load(args)
+    require_letter(reg, _who(reg, args), find_row(reg, args.id))  # it names the complainant
     for p in write_letter(reg, args.id, args.kind, args.out, lang=args.lang):
         print(p)
     return 0
@@ -381,6 +384,9 @@ def parser() -> argparse.ArgumentParser:
     ltr.add_argument("--out", required=True, metavar="DIR", help="folder to write both files to")
     ltr.add_argument("--lang", choices=("zh", "en"), default=None,
                      help="language of the letter (default: the register's)")
+    ltr.add_argument("--user", metavar="NAME", help="who asks for it: someone in the Users tab "
+                     "who may record on this complaint and see its complainant (default: "
+                     "$COMPLAINTS_USER, else the login name)")
     ltr.set_defaults(func=cmd_letter)
     r = sub.add_parser("report", parents=[common, rules], help="monthly or quarterly report "
                        "pack", description="Monthly or quarterly report pack (xlsx, HTML, PDF); "

@@ -4,16 +4,21 @@ configured, else local accounts, else this machine's operator; the rules are cor
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
+import time
 
 import streamlit as st
 
 from core import accounts
 from core.access import Refused, Who, identify, operator
+from core.errors import RegisterError
 from core.schema import schema
 from pages._shared import esc, lang, register, t
 
 SIGNED_IN = "signed_in"  # session key of the local account signed in (no widget has it)
+TOKEN = "session_token"  # the signed token the browser keeps for it (core.accounts)
+FORGET = "forget_session"  # set on sign-out: the browser's cookie is to be dropped
 
 
 def secrets() -> dict:
@@ -28,6 +33,47 @@ def secrets() -> dict:
 def _throttle() -> accounts.Throttle:
     """Failed local sign-ins, shared by every session of this server."""
     return accounts.Throttle()
+
+
+@st.cache_resource(show_spinner=False)
+def _revoked() -> accounts.Revoked:
+    """Session tokens signed out on this server."""
+    return accounts.Revoked()
+
+
+def _cookie_script(token: str | None) -> None:
+    """Have the browser keep `token` (None: drop it), so a reload or a new tab of this app stays
+    signed in. The token is signed and expires; it never holds the password."""
+    if token is None:
+        value, age = "", 0
+    else:
+        value, age = token, accounts.SESSION_HOURS * 3600
+    cookie = json.dumps(f"{accounts.COOKIE}={value}; Max-Age={age}; Path=/; SameSite=Strict")
+    st.html(f"<script>document.cookie = {cookie} + "
+            f"(location.protocol === 'https:' ? '; Secure' : '');</script>",
+            unsafe_allow_javascript=True, width=1)
+
+
+def _key(conf: dict) -> bytes | None:
+    """The key signing session tokens; None when it cannot be had (then every reload asks
+    for the password again, as it did before, rather than failing)."""
+    try:
+        return accounts.session_key(conf)
+    except (OSError, RegisterError):
+        return None
+
+
+def _from_cookie(conf: dict) -> str | None:
+    """The local account this browser's session cookie signed in, if it still holds."""
+    token = st.context.cookies.get(accounts.COOKIE) if not st.session_state.get(FORGET) else None
+    key = _key(conf) if token else None
+    if key is None:
+        return None
+    found = accounts.token_account(key, conf.get(accounts.SECTION) or {}, token, time.time(),
+                                   _revoked())
+    if found is not None:
+        st.session_state[TOKEN] = token
+    return found
 
 
 def _sign_in_page(mode: str, conf: dict) -> None:
@@ -56,7 +102,15 @@ def _sign_in_page(mode: str, conf: dict) -> None:
             return
         gate.succeeded(name)
         st.session_state[SIGNED_IN] = found
+        key = _key(conf)
+        if key is not None:
+            st.session_state[TOKEN] = accounts.session_token(key, conf[accounts.SECTION], found,
+                                                             time.time())
+            st.session_state["keep_cookie"] = True
+        st.session_state.pop(FORGET, None)
         st.rerun()
+    if st.session_state.get(FORGET):  # signed out here: this browser forgets the session
+        _cookie_script(None)
 
 
 def _alone(render, *args) -> None:
@@ -73,7 +127,11 @@ def _refuse(text: str, mode: str | None) -> None:
 
 
 def sign_out(mode: str | None) -> None:
-    for k in (SIGNED_IN, "who", "last_good"):
+    token = st.session_state.get(TOKEN)
+    if token:
+        _revoked().add(token, time.time())
+        st.session_state[FORGET] = True
+    for k in (SIGNED_IN, TOKEN, "keep_cookie", "who", "last_good"):
         st.session_state.pop(k, None)
     if mode == "oidc":  # Streamlit sends the browser to drop its cookie and end the session
         st.logout()     # at the provider; a rerun now could drop that redirect
@@ -88,6 +146,8 @@ def identity() -> tuple[Who, str | None]:
     mode = accounts.sign_in(conf)
     if mode is None and isinstance(st.context.ip_address, str):  # not this machine
         _alone(_refuse, t("remote_refused"), mode)
+    if mode == "accounts" and not st.session_state.get(SIGNED_IN):
+        st.session_state[SIGNED_IN] = _from_cookie(conf)  # signed in before, in this browser
     if (mode == "oidc" and not st.user.is_logged_in) or \
             (mode == "accounts" and not st.session_state.get(SIGNED_IN)):
         st.session_state.pop("who", None)
@@ -120,6 +180,8 @@ def sidebar(person: Who, mode: str | None) -> None:
         st.caption(t("local_only"))
         return
     st.caption(esc(t("signed_in_as", who=person.describe(schema(), lang()))))
+    if st.session_state.get("keep_cookie") and st.session_state.get(TOKEN):
+        _cookie_script(st.session_state[TOKEN])
     if st.button(t("sign_out"), key="sign_out"):
         sign_out(mode)
 

@@ -318,3 +318,85 @@ def test_the_demo_register_names_one_of_each_role(demo_path, schema):
     roles = {u.role for u in reg.users.rows}
     assert roles == {"clerk", "handler", "supervisor", "viewer"}
     assert identify(reg.users, [SUPERVISOR]).role == "supervisor"
+
+
+# --- statistics, report packs and letters: what they are built from (R-RECUSE) ---------------
+
+def with_tip_off(reg, cid="TS6"):
+    t = reg.table.copy()
+    t.loc[t["id"].eq(cid), "kind"] = "tip_off"
+    return dataclasses.replace(reg, table=t, memo={}, views={})
+
+
+def test_statistics_leave_out_the_complaints_against_their_reader(reg):
+    # R-RECUSE: 张伟 is the respondent of TS2; nothing he reads is built from it
+    from core.access import seen_by
+    from core.sections import build_sections
+
+    zhang = identify(reg.users, ["张伟"])
+    seen = seen_by(reg, zhang)
+    assert list(seen.table["id"]) == ["TS1", "TS4"]  # his department's, less his own case
+    assert set(seen.clocks["first_reply"].index) == set(seen.table.index)
+    overview = build_sections(seen, "2026-11", "en")[0].extra["figures"]
+    assert overview["received"] == 2
+    assert seen_by(reg, zhang) is seen  # kept on the register for the minute it is current
+
+
+def test_tip_offs_are_in_a_supervisors_statistics_only(reg):
+    # R-RECUSE / R-KIND: a tip-off is neither listed nor counted for anyone else
+    from core.access import seen_by
+    from core.period import parse_period
+    from core.stats import figures
+
+    reg = with_tip_off(reg)
+    boss, viewer = identify(reg.users, ["周文博"]), identify(reg.users, ["吴思远"])
+    november = parse_period("2026-11")
+    assert seen_by(reg, boss) is reg
+    assert figures(seen_by(reg, boss), november)["tip_offs"] == 1
+    assert "TS6" not in set(seen_by(reg, viewer).table["id"])
+    assert figures(seen_by(reg, viewer), november)["tip_offs"] == 0
+
+
+def test_a_supervisor_named_as_respondent_gets_a_pack_without_that_complaint(reg, tmp_path):
+    # R-RECUSE holds for supervisors too: 周文博's pack leaves out the complaint against him
+    from core.access import seen_by
+
+    t = reg.table.copy()
+    t.loc[t["id"].eq("TS3"), "respondent"] = "周文博"
+    reg = dataclasses.replace(reg, table=t, memo={}, views={})
+    boss = identify(reg.users, ["周文博"])
+    assert "TS3" not in set(seen_by(reg, boss).table["id"])
+    assert len(seen_by(reg, boss).table) == len(reg.table) - 1
+
+
+def test_letters_go_to_who_may_handle_the_complaint_and_see_its_complainant(reg):
+    # R-RECUSE: a letter names the complainant, so never for the respondent nor a viewer
+    from core.access import require_letter
+
+    row = {cid: r for r, cid in reg.table["id"].items()}
+    with pytest.raises(Refused) as no:
+        require_letter(reg, identify(reg.users, ["王芳"]), row["TS5"])
+    assert str(no.value) == "王芳 is named in complaint TS5 as the person complained about, " \
+                            "and so may not open or handle it."
+    with pytest.raises(Refused) as no:
+        require_letter(reg, identify(reg.users, ["吴思远"]), row["TS1"])
+    assert str(no.value).startswith("吴思远 is a viewer and may not ")
+    with pytest.raises(Refused):
+        require_letter(reg, identify(reg.users, ["张伟"]), row["TS2"])
+    require_letter(reg, identify(reg.users, ["赵六"]), row["TS2"])  # his department's
+    require_letter(reg, identify(reg.users, ["周文博"]), row["TS5"])
+
+
+def test_cli_letter_asks_who_wants_it(path, tmp_path):
+    # R-RECUSE: the respondent named with --user gets no letter, a supervisor does
+    p = run_cli("letter", "TS5", "--workbook", str(path), "--kind", "reply", "--out",
+                str(tmp_path / "no"), "--user", "王芳")
+    assert p.returncode == 2
+    assert p.stderr == ("Error: 王芳 is named in complaint TS5 as the person complained about, "
+                        "and so may not open or handle it.\n")
+    assert not (tmp_path / "no").exists()
+    p = run_cli("letter", "TS5", "--workbook", str(path), "--kind", "reply", "--out",
+                str(tmp_path / "yes"), "--user", "周文博")
+    assert p.returncode == 0, p.stderr
+    assert sorted(f.name for f in (tmp_path / "yes").iterdir()) == ["TS5-reply.docx",
+                                                                     "TS5-reply.pdf"]

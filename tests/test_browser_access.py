@@ -32,6 +32,7 @@ pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
 NOW = dt.datetime(2026, 11, 24, 10, 0)
 SUPERVISOR, VIEWER = DEMO_USERS["supervisor"]["zh"], DEMO_USERS["viewer"]["zh"]
+AGAINST = {"complainant": "保密人甲", "contact": "13912345678"}  # complains about the handler
 PAGES = {"queue": "page_queue", "intake": "page_intake", "closure": "page_closure",
          "statistics": "page_stats", "scores": "page_scores", "quality": "page_quality"}
 #: role × page × action, as the browser must show it (DESIGN.md "Who is looking")
@@ -97,6 +98,12 @@ def book(demo_path, tmp_path_factory, fetched):
     saved = register_complaint(store, reg, {**text, "channel": "电话"}, user=SUPERVISOR,
                                now=NOW)
     assert saved.id, saved.row_problems
+    reg = build_register(store.read(), schema(), now=NOW)
+    against = register_complaint(store, reg, {  # R-RECUSE: against the handler who signs in
+        **AGAINST, "respondent": people(path)["handler"], "department": "工程部",
+        "subject": "对处理人的投诉", "description": "态度", "request": "道歉", "channel": "电话"},
+        user=SUPERVISOR, now=NOW)
+    assert against.id, against.row_problems
     return path, saved.id, text
 
 
@@ -128,7 +135,8 @@ def start_app(tmp, register, secrets: str | None, *extra: str, port: int | None 
     path = tmp / f"secrets-{port}.toml"
     if secrets is not None:
         path.write_text(secrets, encoding="utf-8")
-    env = {**os.environ, "COMPLAINTS_SECRETS": str(path), "COMPLAINTS_WORKBOOK": str(register)}
+    env = {**os.environ, "COMPLAINTS_SECRETS": str(path), "COMPLAINTS_WORKBOOK": str(register),
+           "COMPLAINTS_SESSION_KEY": str(tmp / "session.key")}
     proc = subprocess.Popen([sys.executable, "-m", "core", "serve", "--server.port", str(port),
                              *extra], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -459,3 +467,59 @@ def test_with_no_sign_in_configured_another_machine_is_turned_away(apps, browser
     here = open_page(browser, apps["open"])  # this machine: its operator, a supervisor
     assert here == zh("page_queue") and zh("local_only") in body(browser)
     assert "Deploy" not in body(browser)  # client.toolbarMode: no developer toolbar
+
+
+def session_cookie(browser) -> dict:
+    """The session cookie, once the page has had the browser keep it."""
+    return wait(browser).until(lambda d: d.get_cookie("complaints_session"))
+
+
+def test_a_local_sign_in_survives_a_reload_and_a_new_tab_until_signed_out(apps, browser, book):
+    path, _, _ = book
+    name = people(path)["clerk"]
+    assert sign_in_locally(browser, apps["local"], name) == zh("page_queue")
+    cookie = session_cookie(browser)
+    assert PASSWORD not in cookie["value"] and cookie["sameSite"] == "Strict"
+    browser.refresh()
+    assert heading(browser) == zh("page_queue")
+    # a bookmark of each page it may open, in a new session: straight there, /queue too
+    for page in TABLE["clerk"]["pages"]:
+        assert open_page(browser, f"{apps['local']}/{page}") == zh(PAGES[page]), page
+    # another role's page says why it does not open, and shows nothing of the register
+    said = open_page(browser, f"{apps['local']}/closure").replace("\u2060", "")
+    assert said == message("access", "not_allowed", "zh", user=name, role="登记员",
+                           action=zh("action_close"))
+    assert not browser.find_elements(by().CSS_SELECTOR, "[data-testid='stDataFrame']")
+    browser.find_element(by().XPATH, f"//button[.='{zh('sign_out')}']").click()
+    wait(browser).until(lambda d: heading(d) == zh("signin_title"))
+    time.sleep(1)
+    assert browser.get_cookie("complaints_session") is None  # this browser forgot it
+    assert open_page(browser, f"{apps['local']}/queue") == zh("signin_title")
+
+
+def test_a_signed_out_token_opens_nothing_even_when_replayed(apps, browser, book):
+    path, _, _ = book
+    assert sign_in_locally(browser, apps["local"], people(path)["viewer"]) == zh("page_queue")
+    token = session_cookie(browser)["value"]
+    browser.find_element(by().XPATH, f"//button[.='{zh('sign_out')}']").click()
+    wait(browser).until(lambda d: heading(d) == zh("signin_title"))
+    browser.add_cookie({"name": "complaints_session", "value": token, "path": "/"})
+    assert open_page(browser, f"{apps['local']}/queue") == zh("signin_title")
+    assert "TS2026" not in body(browser)
+
+
+def test_the_respondent_never_sees_the_complaint_against_them_nor_its_complainant(
+        apps, browser, book):
+    # R-RECUSE: not in the queue, the statistics nor the data-quality page
+    path, _, _ = book
+    handler = people(path)["handler"]
+    reg = build_register(WorkbookStore(path, schema()).read(), schema(), now=NOW)
+    cid = reg.table.loc[reg.table["complainant"].eq(AGAINST["complainant"]), "id"].iloc[0]
+    assert sign_in_locally(browser, apps["local"], handler) == zh("page_queue")
+    for page in TABLE["handler"]["pages"]:
+        open_page(browser, f"{apps['local']}/{page}")
+        if page == "statistics":
+            wait(browser).until(lambda d: zh("sec_overdue") in body(d))
+        text = shown(browser) + "".join(cells(browser))
+        assert cid not in text and "对处理人的投诉" not in text, page
+        assert not [v for v in AGAINST.values() if v in text], page

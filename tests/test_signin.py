@@ -204,3 +204,51 @@ def test_the_serve_command_line():
     assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[-2:] == ["--server.port", "9999"]
     assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"
     assert cmd[cmd.index("--secrets.files") + 1] == "/nonexistent/secrets.toml"
+
+
+# --- staying signed in: a signed, expiring token, never the password --------------------------
+
+def test_a_session_token_names_its_account_until_it_expires_and_never_holds_the_password():
+    people = {"王芳": accounts.hash_password("correct horse battery")}
+    key = b"k" * 40
+    token = accounts.session_token(key, people, "王芳", now=1_000_000.0, hours=12)
+    assert "correct horse" not in token and people["王芳"] not in token
+    assert accounts.token_account(key, people, token, now=1_000_000.0) == "王芳"
+    assert accounts.token_account(key, people, token, now=1_000_000.0 + 12 * 3600) is None
+    assert accounts.token_account(b"x" * 40, people, token, now=1_000_000.0) is None
+
+
+def test_a_session_token_ends_with_a_new_password_a_removed_account_or_a_sign_out():
+    people = {"王芳": accounts.hash_password("correct horse battery"), "赵六": "$argon2id$x"}
+    key = b"k" * 40
+    token = accounts.session_token(key, people, "王芳", now=1_000_000.0)
+    changed = {**people, "王芳": accounts.hash_password("a new password")}
+    assert accounts.token_account(key, changed, token, now=1_000_000.0) is None
+    assert accounts.token_account(key, {"赵六": people["赵六"]}, token, now=1_000_000.0) is None
+    revoked = accounts.Revoked()
+    revoked.add(token, now=1_000_000.0)
+    assert accounts.token_account(key, people, token, now=1_000_000.0, revoked=revoked) is None
+    other = accounts.session_token(key, people, "王芳", now=1_000_000.0)  # another browser
+    assert accounts.token_account(key, people, other, now=1_000_000.0, revoked=revoked) == "王芳"
+
+
+def test_a_forged_session_token_is_refused():
+    people = {"王芳": "$argon2id$a", "赵六": "$argon2id$b"}
+    key = b"k" * 40
+    name, expires, tid, mac = accounts.session_token(key, people, "赵六", now=0.0).split(".")
+    other = accounts.session_token(key, people, "王芳", now=0.0).split(".")[0]
+    assert accounts.token_account(key, people, f"{other}.{expires}.{tid}.{mac}", now=0.0) is None
+    assert accounts.token_account(key, people, f"{name}.9{expires}.{tid}.{mac}", now=0.0) is None
+    for junk in ("", "a.b", "....", "赵六.1.2.3", f"{name}.x.{tid}.{mac}"):
+        assert accounts.token_account(key, people, junk, now=0.0) is None
+
+
+def test_the_session_key_is_the_configured_secret_else_made_once_outside_the_repository(
+        tmp_path):
+    assert accounts.session_key({"session_secret": "s" * 40}) == b"s" * 40
+    path = tmp_path / "state" / "session.key"
+    first = accounts.session_key({}, path)
+    assert len(first) >= 32 and accounts.session_key({}, path) == first
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert not accounts.SESSION_KEY_FILE.is_relative_to(ROOT) or \
+        "COMPLAINTS_SESSION_KEY" in os.environ
