@@ -95,7 +95,7 @@ def test_an_invalid_complaint_says_no_measures_were_taken_rather_than_missing():
 
 @pytest.mark.parametrize(("ground", "shown"), [
     ("out_of_scope", "不属于受理范围"), ("handled_elsewhere", "已由其他机构受理或处理"),
-    ("no_dispute", "不属于消费争议"), ("time_barred", "超过三年"),
+    ("no_dispute", "不属于消费争议"), ("time_barred", "超过投诉时效"),
     ("materials_missing", "材料不全"), ("other_legal", "其他法定情形")])
 def test_a_non_acceptance_notice_carries_its_ground(ground, shown):
     # R-ACCEPT: a rejection carries one of the grounds; R-LETTER: the notice (告知) says it
