@@ -65,6 +65,10 @@ def _cut(reg: Register, when: pd.Timestamp) -> pd.DataFrame:
     if back.any():
         table.loc[back, "callback_at"] = table.loc[back, "first_callback_at"]
         table.loc[back, "satisfaction"] = table.loc[back, "first_satisfaction"]
+    # … and stood resolved at its first resolution
+    back = table["resolved_at"].isna() & table["first_resolved_at"].notna()
+    if back.any():
+        table.loc[back, "resolved_at"] = table.loc[back, "first_resolved_at"]
     return table
 
 

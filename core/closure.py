@@ -142,9 +142,10 @@ def can_escalate(reg: Register, row: int) -> bool:
 
 def reprocess_changes(reg: Register, row: int) -> dict[str, object]:
     """What "reprocess" writes (R-REOPEN): the first callback's satisfaction and time are
-    kept in `first_satisfaction` and `first_callback_at` (once), the round is counted, and
-    the result, callback and satisfaction are cleared for the new round. The statistics
-    keep counting the first result in the period of the first callback."""
+    kept in `first_satisfaction` and `first_callback_at`, and when it was first resolved in
+    `first_resolved_at` (once), the round is counted, and the result, callback and
+    satisfaction are cleared for the new round. The statistics keep counting the first
+    result in the period of the first callback, and the first resolution in its own."""
     r = reg.table.loc[row]
     changes: dict[str, object] = {"reprocess_count": times_reprocessed(reg, row) + 1,
                                   "resolved_at": "", "callback_at": "", "satisfaction": ""}
@@ -152,6 +153,8 @@ def reprocess_changes(reg: Register, row: int) -> dict[str, object]:
         changes["first_satisfaction"] = r["satisfaction"]
         if pd.isna(r["first_callback_at"]) and pd.notna(r["callback_at"]):
             changes["first_callback_at"] = r["callback_at"].to_pydatetime()
+    if pd.isna(r["first_resolved_at"]) and pd.notna(r["resolved_at"]):
+        changes["first_resolved_at"] = r["resolved_at"].to_pydatetime()
     return changes
 
 

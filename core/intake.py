@@ -30,7 +30,7 @@ INTAKE_REQUIRED = ("channel", "complainant", "contact", "respondent", "subject",
 #: columns the app keeps itself; nobody records them by hand
 OWNED = ("id", "version", "updated_at", "updated_by")
 #: written by the reprocess action (R-REOPEN), not typed
-REPROCESS_KEPT = ("first_satisfaction", "first_callback_at", "reprocess_count")
+REPROCESS_KEPT = ("first_satisfaction", "first_callback_at", "first_resolved_at", "reprocess_count")
 
 
 def _milestones() -> tuple[str, ...]:

@@ -115,13 +115,21 @@ def test_reprocessing_keeps_the_first_result_and_escalation_comes_after_it():
     assert reprocess_changes(reg, 2) == {"reprocess_count": 1, "resolved_at": "",
                                          "callback_at": "", "satisfaction": "",
                                          "first_satisfaction": "unsatisfied",
-                                         "first_callback_at": dt.datetime(2026, 11, 4, 12, 0)}
+                                         "first_callback_at": dt.datetime(2026, 11, 4, 12, 0),
+                                         "first_resolved_at": reg.table.at[2, "resolved_at"]
+                                         .to_pydatetime()}
     # after the second round, still unsatisfied: escalation is offered; the first result stays
     again = register_of([{**row, "first_satisfaction": "unsatisfied", "reprocess_count": "1",
                           "satisfaction": "基本满意"}])
     assert can_escalate(again, 2)
     assert reprocess_changes(again, 2) == {"reprocess_count": 2, "resolved_at": "",
-                                           "callback_at": "", "satisfaction": ""}
+                                           "callback_at": "", "satisfaction": "",
+                                           "first_resolved_at": again.table.at[2, "resolved_at"]
+                                           .to_pydatetime()}
+    # a third round keeps the first resolution it already has
+    third = register_of([{**row, "first_satisfaction": "unsatisfied", "reprocess_count": "2",
+                          "first_resolved_at": "2026-11-01 09:00", "satisfaction": "不满意"}])
+    assert "first_resolved_at" not in reprocess_changes(third, 2)
 
 
 def test_statistics_see_the_first_result_after_reprocessing():

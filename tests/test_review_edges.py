@@ -105,6 +105,28 @@ def test_a_reprocessed_complaint_keeps_its_first_callback_in_its_own_period():
     assert (nov["rated"], nov["satisfaction_rate"], nov["first_satisfaction_rate"]) == (1, 1.0, None)
 
 
+@pytest.mark.parametrize("when", ["2026-11-03 09:00", "2026-10-20 09:00"])
+def test_a_reprocessed_complaint_stays_resolved_in_the_period_it_was_first_resolved(when):
+    # R-REOPEN / R-STATS: the reprocess action clears the result for the new round, but
+    # October's resolved count, handling hours and resolution clock are what they were at
+    # its end — whether the reprocessing came after the period or inside it
+    first = {**CALLED, "satisfaction": "不满意"}
+    oct_ = parse_period("2026-10")
+    before = register_of([first], now="2026-11-01 09:00")
+    running = _reprocessed(first, when)
+    assert running["first_resolved_at"] == "2026-10-12 09:00" and running["resolved_at"] == ""
+    done = {**running, "resolved_at": "2026-11-05 09:00", "callback_at": "2026-11-06 09:00",
+            "satisfaction": "满意"}
+    for later in (running, done):
+        reg = register_of([later], now="2026-12-01 09:00")
+        for key in ("resolved", "resolve_hours_mean", "resolve_hours_median"):
+            assert figures(reg, oct_)[key] == figures(before, oct_)[key], key
+        assert figures(reg, oct_)["resolved"] == 1
+    # the live register runs the new round's resolution clock again
+    reg = register_of([running], now="2026-11-04 09:00")
+    assert pd.isna(reg.table.at[2, "resolved_at"])
+
+
 def test_every_column_recorded_after_intake_is_a_milestone():
     # R-FLOW / R-LETTER: the queue and `record` take every column the schema adds after
     # intake — each clock's stop in every preset, the measures and the 8D fields
