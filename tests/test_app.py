@@ -176,7 +176,7 @@ def closable_book(tmp_path, **over):
            "Resolved": "2026-11-05 09:00", "Callback": "2026-11-06 09:00",
            "Satisfaction": "satisfied", "Archived": "yes", "Escalated": "", "Closed": "",
            "First callback satisfaction": "", "Times reprocessed": "", "First callback": "",
-           "Version": 1,
+           "First resolved": "", "Version": 1,
            "Updated": "", "Updated by": ""}
     row.update(over)
     return write_xlsx(tmp_path / "c.xlsx", {"Complaints": [list(row), list(row.values())]})
@@ -211,6 +211,7 @@ def test_an_unsatisfied_callback_is_reprocessed_before_any_escalation(tmp_path):
         1, "unsatisfied", "")
     assert pd.isna(t["resolved_at"]) and pd.isna(t["callback_at"])
     assert t["first_callback_at"] == pd.Timestamp("2026-11-06 09:00")  # R-REOPEN: kept
+    assert t["first_resolved_at"] == pd.Timestamp("2026-11-05 09:00")
     # the second round's callback is still unsatisfied: now it may be escalated
     at = app_on(closable_book(tmp_path, Satisfaction="unsatisfied", **{
         "First callback satisfaction": "unsatisfied", "Times reprocessed": 1}), "en", "closure")
