@@ -13,9 +13,18 @@ from pages._shared import clear_cache, esc, t, target
 
 st.set_page_config(page_title="投诉登记台账 Complaint register", layout="wide")
 
+LANGS, LANG_COOKIE = ("zh", "en"), "complaints_lang"
+if "lang" not in st.session_state and st.context.cookies.get(LANG_COOKIE) in LANGS:
+    st.session_state["lang"] = st.context.cookies[LANG_COOKIE]  # this browser's last choice
 with st.sidebar:
-    st.radio("语言 / Language", ["zh", "en"], key="lang", horizontal=True,
+    st.radio("语言 / Language", LANGS, key="lang", horizontal=True,
              format_func=lambda code: "简体中文" if code == "zh" else "English")
+saved = st.session_state.get("lang_saved", st.context.cookies.get(LANG_COOKIE))
+if saved != st.session_state["lang"]:  # this browser keeps the choice over a reload
+    st.session_state["lang_saved"] = st.session_state["lang"]
+    st.html(f"<script>document.cookie = '{LANG_COOKIE}={st.session_state['lang']}; "
+            "Max-Age=31536000; Path=/; SameSite=Strict';</script>",
+            unsafe_allow_javascript=True, width=1)
 tgt = target()
 if ensure_demo(tgt, st.session_state.get("lang", "zh")):
     st.session_state["demo_created"] = True

@@ -116,3 +116,27 @@ def test_register_a_complaint_and_see_it_in_the_queue(server, browser):
     assert number in option.text
     rows = WorkbookStore(register, schema()).read().tabs["complaints"].rows
     assert [r[0] for r in rows].count(number) == 1  # written once, to the real workbook
+
+
+def test_the_chosen_language_stays_over_a_reload(server, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url, _ = server
+    wait = WebDriverWait(browser, 60)
+    browser.get(f"{url}/statistics")
+    wait.until(ec.presence_of_element_located((By.XPATH, "//a[contains(., '统计')]")))
+    wait.until(ec.presence_of_element_located((By.XPATH, "//*[text()='English']"))).click()
+    wait.until(ec.presence_of_element_located((By.XPATH, "//a[contains(., 'Statistics')]")))
+    wait.until(lambda d: d.get_cookie("complaints_lang"))
+    browser.refresh()
+    nav = wait.until(ec.presence_of_element_located((By.XPATH, "//a[contains(., 'Statistics')]")))
+    assert nav.text.strip() == "Statistics"
+    assert not browser.find_elements(By.XPATH, "//a[contains(., '统计')]")
+    # and back: Chinese is kept as well
+    browser.find_element(By.XPATH, "//*[text()='简体中文']").click()
+    wait.until(ec.presence_of_element_located((By.XPATH, "//a[contains(., '统计')]")))
+    wait.until(lambda d: d.get_cookie("complaints_lang")["value"] == "zh")
+    browser.refresh()
+    wait.until(ec.presence_of_element_located((By.XPATH, "//a[contains(., '统计')]")))
