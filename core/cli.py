@@ -92,7 +92,7 @@ def cmd_score(args) -> int:
     reg = _load(args, skip=("audit",))
     result = department_scores(reg, args.period)
     if args.format == "json":
-        _dump(result)
+        _dump_as("score", result)
     else:
         print(score_table(result, args.lang))
     return 0
@@ -138,6 +138,13 @@ def _dump(obj: dict) -> None:
     _write(orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY))
 
 
+def _dump_as(name: str, obj: dict) -> None:
+    """JSON output held to its published model (core.contracts, docs/schemas/)."""
+    from core.contracts import OUTPUTS
+
+    _write(OUTPUTS[name].model_validate(obj).model_dump_json(exclude_unset=True).encode())
+
+
 def _write(data: bytes) -> None:
     sys.stdout.flush()
     sys.stdout.buffer.write(data + b"\n")
@@ -180,8 +187,8 @@ def cmd_add(args) -> int:
                 {"column": p.column, "message": p.message(tab, args.lang)}
                 for p in s.row_problems]})
     if args.format == "json":
-        _dump({"added": added, "rejected": rejected,
-               "summary": {"rows": len(items), "added": len(added), "rejected": len(rejected)}})
+        _dump_as("add", {"added": added, "rejected": rejected, "summary": {
+            "rows": len(items), "added": len(added), "rejected": len(rejected)}})
     else:
         for a in added:
             print(a["id"] if a["source_row"] is None else f"row {a['source_row']}: {a['id']}")

@@ -57,8 +57,12 @@ def test_trend_when_more_than_5_of_one_category_in_a_month(count, flagged):
 
 def scoring_register():
     """Service-centre rules (resolution 24 h for general), October 2026, department Eng."""
+    return register_of(scoring_records(), policy="service-center")
+
+
+def scoring_records() -> list[dict]:
     g = {"severity": "general", "department": "Eng", "respondent": "Eng", "handler": "Sun"}
-    return register_of([
+    return [
         # A: due 13 Oct 09:00, resolved 15 Oct 10:00 → 2 d 1 h late → 3 days → 3 points
         {"id": "A", "received_at": "2026-10-12 09:00", "resolved_at": "2026-10-15 10:00", **g},
         # B: late by the original due, but the customer agreed the new date → exempt
@@ -80,7 +84,7 @@ def scoring_register():
          "respondent": "Zhao"},
         {"id": "P3", "kind": "praise", "received_at": "2026-10-25 09:00", "department": "Eng",
          "respondent": "Li"},
-    ], policy="service-center")
+    ]
 
 
 def test_scoring_worked_by_hand():
