@@ -258,17 +258,46 @@ def token_id(token: str) -> str:
 
 
 class Revoked:
-    """Tokens signed out before they expired, shared by every session of a server."""
+    """Tokens signed out before they expired, shared by every session of a server, and kept in
+    `path` (beside the session key) so that a restart does not make them valid again: the key
+    outlives the server, so a signed-out cookie would otherwise open the register again."""
 
-    def __init__(self):
+    def __init__(self, path: Path | None = None):
         self._lock = threading.Lock()
+        self._path = path
         self._ids: dict[str, float] = {}  # token id → when it would have expired
+        if path is not None:
+            try:
+                lines = path.read_text(encoding="ascii").split()
+            except (OSError, UnicodeDecodeError):
+                lines = []
+            for line in lines:
+                tid, _, until = line.partition(":")
+                try:
+                    self._ids[tid] = float(until)
+                except ValueError:
+                    continue  # a garbled line revokes nothing; the rest still hold
 
     def add(self, token: str, now: float) -> None:
         with self._lock:
             self._ids = {k: v for k, v in self._ids.items() if v > now}
             self._ids[token_id(token)] = now + SESSION_HOURS * 3600
+            if self._path is not None:
+                self._save()
+
+    def _save(self) -> None:
+        """Rewrite the file with the live ids (replace, so a crash leaves the old file)."""
+        self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=self._path.parent, prefix=".signed-out.")
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write("".join(f"{k}:{v:.0f}\n" for k, v in self._ids.items()))
+        os.replace(tmp, self._path)
 
     def __call__(self, tid: str) -> bool:
         with self._lock:
             return tid in self._ids
+
+
+def revoked_file() -> Path:
+    """Where signed-out session ids are kept: beside the session key file."""
+    return SESSION_KEY_FILE.with_name("signed-out")

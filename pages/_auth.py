@@ -37,8 +37,8 @@ def _throttle() -> accounts.Throttle:
 
 @st.cache_resource(show_spinner=False)
 def _revoked() -> accounts.Revoked:
-    """Session tokens signed out on this server."""
-    return accounts.Revoked()
+    """Session tokens signed out on this server (kept over a restart)."""
+    return accounts.Revoked(accounts.revoked_file())
 
 
 def _cookie_script(token: str | None) -> None:

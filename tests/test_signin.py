@@ -232,6 +232,22 @@ def test_a_session_token_ends_with_a_new_password_a_removed_account_or_a_sign_ou
     assert accounts.token_account(key, people, other, now=1_000_000.0, revoked=revoked) == "王芳"
 
 
+def test_a_signed_out_token_stays_signed_out_after_a_restart(tmp_path):
+    people = {"王芳": accounts.hash_password("correct horse battery")}
+    key, path = b"k" * 40, tmp_path / "keys" / "signed-out"
+    token = accounts.session_token(key, people, "王芳", now=1_000_000.0)
+    accounts.Revoked(path).add(token, now=1_000_000.0)
+    restarted = accounts.Revoked(path)  # a new server process reads what the last one kept
+    assert accounts.token_account(key, people, token, now=1_000_100.0, revoked=restarted) is None
+    # ids past their token's lifetime are dropped on the next sign-out; a garbled line is skipped
+    path.write_text(path.read_text() + "garbled\n", encoding="ascii")
+    later = 1_000_000.0 + accounts.SESSION_HOURS * 3600 + 1
+    other = accounts.session_token(key, people, "王芳", now=later)
+    accounts.Revoked(path).add(other, now=later)
+    assert path.read_text().splitlines() == [f"{accounts.token_id(other)}:"
+                                             f"{later + accounts.SESSION_HOURS * 3600:.0f}"]
+
+
 def test_a_forged_session_token_is_refused():
     people = {"王芳": "$argon2id$a", "赵六": "$argon2id$b"}
     key = b"k" * 40
