@@ -106,7 +106,8 @@ def as_of(reg: Register, when: pd.Timestamp | dt.datetime) -> Register:
     view = dataclasses.replace(
         reg, table=table, now=now, flags=_flags(reg, table, when),
         clocks=compute_clocks(table, reg.policy, reg.calendar, now),
-        problems=[p for p in reg.problems if p.row in table.index])
+        problems=[p for p in reg.problems if p.row in table.index],
+        memo={})  # columns derived from the whole table are not this view's
     with _LOCK:  # pages share one register between sessions
         while len(views) >= KEEP_VIEWS:
             views.pop(next(iter(views)))

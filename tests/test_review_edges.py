@@ -169,3 +169,18 @@ def test_record_refuses_an_extension_without_its_reason_or_date(tmp_path, change
     row = read().table.loc[2]
     assert row["id"] == cid and (pd.isna(row["extended_to"]) if refused else
                                  row["extension_reason"] == "parts on order")
+
+
+def test_an_as_of_view_derives_its_own_columns_not_the_whole_registers():
+    # R-STATS / R-RECUSE: a view as of a period's end has fewer rows; what access derived
+    # from the whole register (its folded columns) must not be handed to the view
+    from core.access import _folded
+    from core.asof import as_of
+
+    reg = register_of([{"received_at": "2026-10-05 09:00", "respondent": "Eng"},
+                       {"received_at": "2026-11-05 09:00", "respondent": "Qian"}],
+                      now="2026-11-24 10:00")
+    assert len(_folded(reg, "respondent")) == 2
+    view = as_of(reg, parse_period("2026-10").end)
+    assert _folded(view, "respondent").index.equals(view.table.index)
+    assert list(view.table.index) == [2]
