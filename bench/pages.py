@@ -93,21 +93,22 @@ def main() -> None:
     ap.add_argument("--rows", type=int, nargs="+", default=[10_000])
     ap.add_argument("--dates", choices=("native", "text"), default="native")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--pages", nargs="+", choices=PAGES, default=list(PAGES))
     args = ap.parse_args()
     paths = {n: register(n, args.dates) for n in args.rows}
     view(paths[args.rows[0]], "queue")  # imports and the first script compile, once
     print(f"pages, medians of {args.repeat}; targets: warm <= {WARM} s, cold <= {COLD}x the "
           f"bare read of the same file (python-calamine, this process, this run)")
     for n, path in paths.items():
-        bare, runs = [], {p: [] for p in PAGES}
+        bare, runs = [], {p: [] for p in args.pages}
         for _ in range(args.repeat):
             bare.append(bare_read(path))
-            for page in PAGES:
+            for page in args.pages:
                 runs[page].append(render(path, page))
         b, bc = [statistics.median(x[i] for x in bare) for i in (0, 1)]
         print(f"{n} rows (dates {args.dates}): bare read {b:.2f} s (CPU {bc:.2f} s), so cold "
               f"target <= {COLD * b:.2f} s")
-        for page in PAGES:
+        for page in args.pages:
             (cold, cc), (warm, wc) = [[statistics.median(r[k][i] for r in runs[page])
                                        for i in (0, 1)] for k in (0, 1)]
             print(f"  {page:<11} cold {cold:5.2f} s = {cold / b:4.2f}x the read "
