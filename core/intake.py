@@ -249,6 +249,8 @@ def record(store: Store, reg: Register, row: int, changes: dict[str, object], *,
     current = reg.table.loc[row]
     merged = row_values(reg, row)
     seen = {"version": merged.get("version", 0), **{k: merged.get(k, "") for k in changes}}
+    if int(reg.table["id"].eq(current["id"]).sum()) == 1:
+        seen["row"] = int(row)  # its sheet row in this read: a Google update reads that cell
     merged.update(changes)
     # Closing now: the whole R-CLOSE checklist must hold, as `check` and the closure page say
     closing = not _blank(changes.get("closed_at")) and _blank(current["closed_at"])

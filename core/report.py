@@ -89,6 +89,34 @@ def chart_svg(section: Section) -> str | None:
     return vlc.vegalite_to_svg(section.chart.to_dict())
 
 
+class Charts:
+    """Every chart of a pack drawn once, in a background thread while the rest of the pack
+    is built: the SVG the HTML embeds, and the PNG the PDF shows rasterised from that same
+    SVG (the same bytes as vegalite_to_png, without running Vega a second time). vl-convert
+    works outside the GIL, so this overlaps the Python work of the workbook and the PDF."""
+
+    def __init__(self, sections: list[Section], scale: float = 2.0):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="charts")
+        specs = [(id(s), s.chart.to_dict()) for s in sections if s.chart is not None]
+        self._done = {key: self._pool.submit(self._draw, spec, scale) for key, spec in specs}
+        self._pool.shutdown(wait=False)
+
+    @staticmethod
+    def _draw(spec: dict, scale: float) -> tuple[str, bytes]:
+        svg = vlc.vegalite_to_svg(spec)
+        return svg, vlc.svg_to_png(svg, scale=scale)
+
+    def svg(self, section: Section) -> str | None:
+        done = self._done.get(id(section))
+        return done.result()[0] if done else None
+
+    def png(self, section: Section) -> bytes | None:
+        done = self._done.get(id(section))
+        return done.result()[1] if done else None
+
+
 def write_xlsx(reg: Register, sections: list[Section], path: Path, lang: str) -> Path:
     from core.store.workbook import write_tables
 
@@ -105,8 +133,10 @@ def _rows(s: Section):
         yield [neutralise(v) for v in row]
 
 
-def render_html(reg: Register, sections: list[Section], period: str, lang: str) -> str:
+def render_html(reg: Register, sections: list[Section], period: str, lang: str,
+                charts: Charts | None = None) -> str:
     title, _ = _titles(period, lang)
+    charts = charts or Charts(sections)
     esc = html.escape
     parts = [f"<!doctype html><html lang='{'zh-CN' if lang == 'zh' else 'en'}'><head>"
              f"<meta charset='utf-8'><title>{esc(title)} {esc(period)}</title><style>"
@@ -121,7 +151,7 @@ def render_html(reg: Register, sections: list[Section], period: str, lang: str) 
     for s in sections:
         parts.append(f"<section id='{s.key}'><h2>{esc(s.title)}</h2>")
         parts += [f"<p>{esc(line)}</p>" for line in s.text]
-        svg = chart_svg(s)
+        svg = charts.svg(s)
         if svg:
             data = base64.b64encode(svg.encode()).decode()
             parts.append(f"<img alt='{esc(s.title)}' src='data:image/svg+xml;base64,{data}'>")
@@ -139,11 +169,13 @@ def render_html(reg: Register, sections: list[Section], period: str, lang: str) 
     return "\n".join(parts)
 
 
-def render_pdf(reg: Register, sections: list[Section], period: str, lang: str) -> bytes:
+def render_pdf(reg: Register, sections: list[Section], period: str, lang: str,
+               charts: Charts | None = None) -> bytes:
     from fpdf import FPDF
     from fpdf.fonts import FontFace
 
     title, _ = _titles(period, lang)
+    charts = charts or Charts(sections)
     font = cjk_font()
     header = label("report_header", lang, title=title, period=period, register=Path(
         reg.source).name if reg.source else "")
@@ -182,7 +214,7 @@ def render_pdf(reg: Register, sections: list[Section], period: str, lang: str) -
         pdf.set_font("cjk", size=9.5)
         for line in s.text:
             pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
-        png = chart_png(s)
+        png = charts.png(s)
         if png:
             pdf.image(io.BytesIO(png), w=150)
         if not s.table.empty:
@@ -203,13 +235,14 @@ def build_pack(reg: Register, period: str, lang: str = "zh") -> dict[str, bytes]
     """The three documents of a period, by file name; for a closed period the same bytes
     whenever they are produced (everything is as of the period's end)."""
     sections = build_sections(reg, period, lang)
+    charts = Charts(sections)  # drawn while the workbook is written
     period = parse_period(period).label
     with tempfile.TemporaryDirectory() as folder:
         xlsx = write_xlsx(reg, sections, Path(folder) / "statistics.xlsx", lang).read_bytes()
     xlsx = stable_zip(xlsx, pack_moment(reg, period))
     return {f"{period}-statistics.xlsx": xlsx,
-            f"{period}-report.html": render_html(reg, sections, period, lang).encode(),
-            f"{period}-report.pdf": render_pdf(reg, sections, period, lang)}
+            f"{period}-report.html": render_html(reg, sections, period, lang, charts).encode(),
+            f"{period}-report.pdf": render_pdf(reg, sections, period, lang, charts)}
 
 
 def write_pack(reg: Register, period: str, out: str | Path, lang: str = "zh") -> list[Path]:

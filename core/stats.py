@@ -7,6 +7,8 @@ period's figures are the same whenever they are computed. Complaint figures coun
 
 from __future__ import annotations
 
+import copy
+
 import pandas as pd
 
 from core.asof import as_of
@@ -59,8 +61,17 @@ def callback_not_due(reg: Register) -> pd.Series:
 
 
 def figures(reg: Register, period: Period) -> dict:
-    """The headline figures of one period, as of its end."""
+    """The headline figures of one period, as of its end. A report asks for the same
+    period's figures up to seven times (overview, changes, months, satisfaction, …): they
+    are computed once per register and kept on it."""
     reg = as_of(reg, period.end)
+    key = ("figures", period.start, period.end, reg.now)  # memo is shared with as-of views
+    if key not in reg.memo:
+        reg.memo[key] = _figures(reg, period)
+    return copy.deepcopy(reg.memo[key])
+
+
+def _figures(reg: Register, period: Period) -> dict:
     t, f = reg.table, reg.flags
     is_c = complaints(reg)
     got = period.contains(t["received_at"])

@@ -49,9 +49,14 @@ def _store(target_key: tuple):
     return store_for(config.Target(target_key[0], target_key[1], credentials=creds))
 
 
-@st.cache_data(ttl=config.cache_seconds(), show_spinner=False)
+@st.cache_resource(ttl=config.cache_seconds(), max_entries=4, show_spinner=False)
 def _read(target_key: tuple) -> tuple:
-    """One read of the whole register, shared by every page and session for the window."""
+    """One read of the whole register, shared by every page and session for the window.
+
+    Kept as a resource, not as data: a view served from it neither pickles nor unpickles
+    the workbook (at 10k rows that was most of a warm view). Nothing changes the book it
+    returns; the key holds the file's time stamp, so a saved file is read again at once.
+    """
     book = _store(target_key[:3]).read()
     return book, dt.datetime.now(dt.UTC)
 

@@ -273,3 +273,37 @@ def test_two_clerks_saving_one_after_the_other_from_two_sessions_get_two_numbers
     t = read(path).table
     assert t.loc[t["id"].eq(told_a), "subject"].tolist() == ["=电梯停运"]
     assert t.loc[t["id"].eq(told_b), "subject"].tolist() == ["second clerk"]
+
+
+def test_viewers_share_one_read_and_one_check_until_the_file_changes(demo_path, tmp_path,
+                                                                     monkeypatch):
+    # Issue 11: a warm view reads nothing and checks nothing again (nor builds the
+    # statistics again); a file saved in Excel (its time stamp moves) is read at the next view.
+    import os
+
+    import streamlit as st
+
+    import core.sections
+    import core.service
+    from core.store.workbook import WorkbookStore as Store
+
+    path = tmp_path / "r.xlsx"
+    shutil.copy(demo_path, path)
+    reads, checks, sections = [], [], []
+    real_read, real_build = Store.read, core.service.build_register
+    real_sections = core.sections.build_sections
+    monkeypatch.setattr(Store, "read", lambda self, *a, **k: reads.append(1) or
+                        real_read(self, *a, **k))
+    monkeypatch.setattr(core.service, "build_register", lambda *a, **k: checks.append(1) or
+                        real_build(*a, **k))
+    monkeypatch.setattr(core.sections, "build_sections", lambda *a, **k: sections.append(1)
+                        or real_sections(*a, **k))
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    for page in ("queue", "quality", "scores", "statistics", "statistics"):
+        assert not app_on(path, "en", page).exception
+    assert (len(reads), len(checks), len(sections)) == (1, 1, 1)
+    stamp = os.stat(path).st_mtime_ns + 1_000_000_000
+    os.utime(path, ns=(stamp, stamp))
+    assert not app_on(path, "en", "queue").exception
+    assert (len(reads), len(checks)) == (2, 2)

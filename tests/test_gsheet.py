@@ -658,3 +658,28 @@ def test_any_text_written_through_the_sheet_reads_back_as_typed_or_visibly_clean
         assert (row["notes"] or "") == clean(text)[0].strip()
         assert isinstance(row["notes"], str)  # text, never a formula or a number
     one()
+
+
+def test_a_row_typed_by_hand_is_found_by_the_cell_the_read_placed_it_on(fake, store, schema):
+    # Issue 11: marking a row without a mark reads its one cell (the row the register's read
+    # found it on), not the ID column; a row that moved since is found by the column.
+    store.init("en")
+    tab = fake.tab("Complaints")
+    width = len(tab.rows[0])
+    for i in range(4):
+        row = [""] * width
+        row[0], row[3], row[11] = f"HAND{i}", "2026-11-03 09:00", f"typed {i}"
+        tab.grid.append(Row(row))
+    fake.calls.clear()
+    store.update("HAND1", {"handler": "Li"}, seen={"version": "", "row": 3}, user="clerk",
+                 now=NOW)
+    reads = [c for c in fake.calls if c.startswith("GET") and "/values/" in c]
+    assert reads and all(c.endswith("!A3") for c in reads), reads
+    fake.calls.clear()
+    store.update("HAND2", {"handler": "Wu"}, seen={"version": "", "row": 2}, user="clerk",
+                 now=NOW)  # row 2 holds HAND0 now: the column decides
+    reads = [c for c in fake.calls if c.startswith("GET") and "/values/" in c]
+    assert [c.endswith("!A2") for c in reads] == [True, False] and reads[1].endswith("!A:A")
+    rows = {r["id"]: r for r in rows_by_key(fake, schema, "Complaints")}
+    assert (rows["HAND1"]["handler"], rows["HAND2"]["handler"]) == ("Li", "Wu")
+    assert rows["HAND0"]["handler"] == rows["HAND3"]["handler"] == ""
