@@ -65,7 +65,7 @@ def figures(reg: Register, period: Period) -> dict:
     period's figures up to seven times (overview, changes, months, satisfaction, …): they
     are computed once per register and kept on it."""
     reg = as_of(reg, period.end)
-    key = ("figures", period.start, period.end, reg.now)  # memo is shared with as-of views
+    key = ("figures", period.start, period.end, reg.now)
     if key not in reg.memo:
         reg.memo[key] = _figures(reg, period)
     return copy.deepcopy(reg.memo[key])
