@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.access import may, page_refusal, pages_for
 from core.i18n import label
-from core.policy import policy_names
+from core.policy import policy_names, policy_title
 from core.service import ensure_demo
 from pages import _auth
 from pages._shared import clear_cache, esc, t, target
@@ -26,7 +26,7 @@ st.session_state["who"] = person
 with st.sidebar:
     _auth.sidebar(person, mode)
     st.selectbox(t("policy"), [None, *policy_names()], key="policy",
-                 format_func=lambda n: "—" if n is None else n)
+                 format_func=partial(policy_title, lang=st.session_state.get("lang", "zh")))
     if may(person, "location"):
         st.caption(esc(f"{t('register')}: {tgt.workbook or tgt.gsheet}"))
     if "read_at" in st.session_state:

@@ -21,7 +21,9 @@ from pages._shared import (
     header_of,
     lang,
     letter_downloads,
+    many,
     now,
+    one,
     page,
     register,
     state_label,
@@ -60,7 +62,7 @@ if reg is not None:
                 opts, fmt = choices(reg, key)
                 opts = opts[1:]
             title = t("col_state") if key == "state" else reg.tab.column(key).header(lang())
-            chosen[key] = st.multiselect(title, opts, key=f"f_{key}", format_func=fmt)
+            chosen[key] = st.multiselect(title, opts, key=f"f_{key}", format_func=fmt, **many())
     shown = filter_queue(q, chosen)
     if shown.empty:
         st.info(t("queue_empty"))
@@ -75,8 +77,8 @@ if reg is not None:
         st.dataframe(view.style.map(lambda s: f"background-color: {colour.get(s, '')}",
                                     subset=[t("col_state")]), hide_index=True, width="stretch")
         st.caption(t("shown_of", n=len(view), total=len(shown)))
-        pick = None if person.wall else st.selectbox(t("open_one"), [None, *shown["id"]],
-                                                     key="queue_pick")
+        pick = None if person.wall else st.selectbox(t("open_one"), list(shown["id"]), index=None,
+                                                     key="queue_pick", **one())
         if pick:
             row = int(shown.loc[shown["id"].eq(pick), "row"].iloc[0])
             st.session_state["selected_row"] = row
@@ -105,7 +107,7 @@ if reg is not None:
             allowed = recordable(reg, person, row, MILESTONES)
             if allowed:
                 st.subheader(t("record_next"))
-                fields = st.multiselect(t("fields_to_record"), allowed, key="q_fields",
+                fields = st.multiselect(t("fields_to_record"), allowed, key="q_fields", **many(),
                                         format_func=partial(header_of, reg, language=lang()))
                 problems = st.session_state.get("q_problems", {})
                 with st.form("milestone"):

@@ -4,7 +4,22 @@ import pandas as pd
 import streamlit as st
 
 from core.scoring import department_scores
-from pages._shared import esc, page, register, t
+from pages._shared import esc, lang, page, register, t
+
+
+def late_table(reg, entries: list[dict]) -> pd.DataFrame:
+    """Deductions or exemptions as people read them: labels, dates, never raw keys."""
+    out = {t("col_row"): [e["row"] for e in entries], t("col_id"): [e["id"] for e in entries],
+           t("col_clock"): [reg.policy.clock(e["clock"]).label(lang()) if reg.policy.clock(
+               e["clock"]) else e["clock"] for e in entries],
+           t("col_late_kind"): [t(f"late_{e['kind']}") for e in entries],
+           t("col_due"): [e["due"][:16].replace("T", " ") for e in entries],
+           t("col_late_days"): [e["late_days"] for e in entries]}
+    if any("points" in e for e in entries):
+        out[t("col_points")] = [e.get("points", 0) for e in entries]
+        out[t("col_doubled")] = [t("yes" if e.get("doubled") else "no") for e in entries]
+    return pd.DataFrame(out)
+
 
 page("scores")
 st.header(t("page_scores"))
@@ -12,7 +27,8 @@ st.write(t("scores_intro"))
 reg = register()
 if reg is not None:
     last = pd.Timestamp(reg.now).to_period("M")
-    month = st.selectbox(t("month"), [str(p) for p in pd.period_range(last - 14, last, freq="M")][::-1],
+    month = st.selectbox(t("pick_month"), [str(p) for p in pd.period_range(last - 14, last,
+                                                                            freq="M")][::-1],
                          key="score_month")
     result = department_scores(reg, month)
     if not result["departments"]:

@@ -127,8 +127,52 @@ def test_charts_draw_chinese_with_a_real_font():
 def test_the_statistics_page_offers_the_pack(demo_path):
     from .test_app import app_on
     at = app_on(demo_path, "en", "statistics")
+    at.button(key="pack_make").click().run()
+    assert not at.error
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download the report pack (xlsx, HTML, PDF)" in labels
+
+
+def test_without_a_chinese_font_the_page_says_so_and_offers_the_rest(demo_path, monkeypatch):
+    from core import report
+
+    from .test_app import app_on
+    at = app_on(demo_path, "zh", "statistics")
+    monkeypatch.setattr(report, "CJK_FONTS", ())
+    at.button(key="pack_make").click().run()
+    assert [e.value for e in at.error] == [
+        "2026-11-report.pdf 未能生成：本机未安装中文字体，PDF 无法显示中文；请安装一种（Debian："
+        "apt-get install fonts-wqy-microhei）后重试。"]
+    assert "下载报告（xlsx、HTML、PDF）" in [b.proto.label for b in at.get("download_button")]
+
+
+def test_each_document_of_the_pack_is_made_on_its_own(demo_path, monkeypatch, tmp_path):
+    from core import report
+
+    reg = build_register(WorkbookStore(demo_path, load_schema()).read(), load_schema(),
+                         now=dt.datetime(2026, 11, 24, 10, 0))
+    monkeypatch.setattr(report, "CJK_FONTS", ())
+    paths, failures = report.write_pack(reg, "2026-10", tmp_path / "zh", "zh")
+    assert [p.name for p in paths] == ["2026-10-statistics.xlsx", "2026-10-report.html"]
+    assert failures == ["2026-10-report.pdf 未能生成：本机未安装中文字体，PDF 无法显示中文；请安装"
+                        "一种（Debian：apt-get install fonts-wqy-microhei）后重试。"]
+    # in English no Chinese font is needed, not even any font file: PDF's own Helvetica
+    monkeypatch.setattr(report, "LATIN_FONTS", ())
+    paths, failures = report.write_pack(reg, "2026-10", tmp_path / "en", "en")
+    assert failures == [] and [p.name for p in paths] == [
+        "2026-10-statistics.xlsx", "2026-10-report.html", "2026-10-report.pdf"]
+    text = PdfReader(paths[2]).pages[0].extract_text()
+    assert "Monthly" in text or "monthly" in text.lower()
+
+
+def test_amounts_carry_no_apostrophe_and_formulas_still_do(packs):
+    from core.export import neutralise
+
+    text = "".join(p.extract_text() for p in PdfReader(packs["zh"] / f"{QUARTER}-report.pdf").pages)
+    assert re.search(r"[+-]\d", text) and "'-" not in text and "'+" not in text
+    # in a CSV a plain number stays a number; text Excel would run as a formula does not
+    assert [neutralise(v) for v in ("-15000", "+3", "-12%", "=1+1", "-1, -2%")] == [
+        "-15000", "+3", "-12%", "'=1+1", "'-1, -2%"]
 
 
 def test_a_closed_period_pack_is_byte_for_byte_the_same_at_another_now(packs, demo_path,

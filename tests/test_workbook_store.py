@@ -129,7 +129,7 @@ def test_update_checks_the_version_and_writes_an_audit_line(tmp_path, schema):
     reg = build_register(store.read(), schema, now=NOW)
     assert reg.table.loc[2, "handler"] == "Wang" and reg.table.loc[2, "version"] == 2
     audit = store.read().tabs["audit"].rows
-    assert audit[-1][1:] == ["clerk", "TS1", "handler", "", "Wang"]
+    assert audit[-1][1:] == ["clerk", "TS1", "Handler", "", "Wang"]  # the sheet's header
     with pytest.raises(ConflictError, match="was changed by clerk"):
         store.update("TS1", {"handler": "Li"}, seen={"version": 1}, user="other", now=NOW)
     with pytest.raises(NotFoundError):
@@ -255,5 +255,5 @@ def test_an_update_rewrites_only_the_row_without_loading_the_workbook(demo_path,
     cell = openpyxl.load_workbook(path)["投诉登记"].cell(row=target, column=cols["handler"] + 1)
     assert cell.value == "=赵六" and cell.data_type == "s" and cell.font.bold  # style kept
     assert [r[1:4] for r in after.tabs["audit"].rows[-2:]] == [
-        ["clerk", cid, "handler"], ["clerk", cid, "last_followup_at"]]  # a line per field
+        ["clerk", cid, "处理人"], ["clerk", cid, "最近跟进时间"]]  # a line per field, by its header
     assert build_register(after, schema, now=NOW).problems == []

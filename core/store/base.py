@@ -103,10 +103,13 @@ class UpdatePlan:
 
 
 def audit_lines(now: dt.datetime, user: str, complaint_id: str,
-                changes: dict[str, tuple[str, str]]) -> list[dict[str, object]]:
-    """Audit records (time, user, id, field, old, new) for the given field changes."""
-    return [{"time": now, "user": user, "id": complaint_id, "field": k, "old": old, "new": new}
-            for k, (old, new) in changes.items()]
+                changes: dict[str, tuple[str, str]], names: dict[str, str] | None = None
+                ) -> list[dict[str, object]]:
+    """Audit records (time, user, id, field, old, new) for the given field changes; a field
+    is named by `names` (the sheet's own header, as people read the tab), else its key."""
+    names = names or {}
+    return [{"time": now, "user": user, "id": complaint_id, "field": names.get(k) or k,
+             "old": old, "new": new} for k, (old, new) in changes.items()]
 
 
 def record_row(tab: Tab, header: list[object], record: dict[str, object]) -> list[object]:
@@ -187,7 +190,8 @@ def plan_update(tab: Tab, raw: RawTab, complaint_id: str, changes: dict[str, obj
     writes = {k: changes[k] for k in diffs}
     writes.update(version=new_version, updated_at=stamp, updated_by=user)
     cells = [CellChange(sheet_row, cols[k], v) for k, v in writes.items()]
-    return UpdatePlan(sheet_row, cells, audit_lines(now, user, complaint_id, diffs),
+    headers = {k: text_of(raw.header[cols[k]]) for k in diffs if cols[k] < len(raw.header)}
+    return UpdatePlan(sheet_row, cells, audit_lines(now, user, complaint_id, diffs, headers),
                       {k: o for k, (o, _) in diffs.items()})
 
 
