@@ -71,7 +71,7 @@ if reg is not None:
             t("col_row"): shown["row"], t("col_id"): shown["id"], t("col_subject"): shown["subject"],
             t("col_department"): shown["department"],
             t("col_clock"): [reg.policy.clock(c).label(lang()) if c else "" for c in shown["clock"]],
-            t("col_due"): shown["due"].dt.strftime("%Y-%m-%d %H:%M"),
+            t("col_due"): shown["due"].dt.strftime("%Y-%m-%d %H:%M").fillna(""),
             t("col_state"): [state_label(s) for s in shown["state"]]}).head(SHOW)
         colour = {state_label(k): v for k, v in STATE_COLOURS.items()}
         st.dataframe(view.style.map(lambda s: f"background-color: {colour.get(s, '')}",

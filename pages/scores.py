@@ -41,14 +41,19 @@ if reg is not None:
             t("col_department"): d["department"], t("col_lost"): d["points_lost"],
             t("col_gained"): d["points_gained"], t("col_yuan"): d["yuan"],
             t("col_escalated"): t("yes" if d["escalated"] else "no")}
-            for d in result["departments"]]), hide_index=True, width="stretch")
+            for d in result["departments"]]), hide_index=True, width="stretch", height="content")
         for d in result["departments"]:
             with st.expander(esc(f"{d['department']}: -{d['points_lost']} / +{d['points_gained']}")):
-                if d["deductions"]:
-                    st.write(t("deductions"))
-                    st.dataframe(pd.DataFrame(d["deductions"]), hide_index=True)
-                if d["exemptions"]:
-                    st.write(t("exemptions"))
-                    st.dataframe(pd.DataFrame(d["exemptions"]), hide_index=True)
-                for p in d["complained_about"] + d["praised"]:
-                    st.json(p)
+                for key in ("deductions", "exemptions"):
+                    if d[key]:
+                        st.write(t(key))
+                        st.dataframe(late_table(reg, d[key]), hide_index=True, width="stretch",
+                                     height="content")
+                for key, title, count in (("complained_about", "complained_people", "complaints"),
+                                          ("praised", "praised_people", "praises")):
+                    if d[key]:
+                        st.write(t(title))
+                        st.dataframe(pd.DataFrame({
+                            t("col_employee"): [e["employee"] for e in d[key]],
+                            t(f"col_{count}"): [e[count] for e in d[key]]}),
+                            hide_index=True, width="stretch", height="content")
