@@ -124,8 +124,9 @@ def _bar(df: pd.DataFrame, x: str, y: str, title: str, sort: str | None = "-y",
     bars = base.mark_bar(color=BAR, size=ROW * 0.7)
     values = base.mark_text(align="left", dx=4, fontSize=13, color="#222").encode(
         text=alt.Text("value:Q", format=fmt))
-    return styled(alt.layer(bars, values).properties(
-        title=title, width=WIDTH, height=max(2, len(data)) * ROW))
+    # the height as a step per bar: Streamlit, vl-convert and any width give every bar its row
+    return styled(alt.layer(bars, values).properties(title=title, width=WIDTH,
+                                                     height=alt.Step(ROW)))
 
 
 def months_of(period: Period) -> list[Period]:

@@ -140,14 +140,15 @@ def open_first_complaint(browser) -> bool:
     return True
 
 
-def take(url: str, out: Path, langs: tuple[str, ...]) -> list[Path]:
+def take(url: str, out: Path, langs: tuple[str, ...], pages: tuple[str, ...] = PAGES
+         ) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     done = []
     with tempfile.TemporaryDirectory() as profile:
         browser = chrome(Path(profile))
         try:
             for lang in langs:
-                for page in PAGES:
+                for page in pages:
                     open_page(browser, url, page, lang)
                     path = out / f"{lang}-{page}.png"
                     whole_page(browser, path)
@@ -168,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="screenshots", help="folder for the PNGs")
     parser.add_argument("--workbook", help="register to show (default: a fresh demo register)")
     parser.add_argument("--lang", choices=("zh", "en"), help="one language only")
+    parser.add_argument("--page", choices=PAGES, action="append", help="only this page "
+                        "(repeat for more)")
     args = parser.parse_args(argv)
     langs = (args.lang,) if args.lang else ("zh", "en")
     with tempfile.TemporaryDirectory() as folder:
@@ -177,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             subprocess.run([sys.executable, "-m", "core", "demo", str(workbook), "--rows", "300",
                             "--seed", "7"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         with dashboard(workbook, folder) as url:
-            take(url, Path(args.out).resolve(), langs)
+            take(url, Path(args.out).resolve(), langs, tuple(args.page or PAGES))
     return 0
 
 
