@@ -87,10 +87,10 @@ if reg is not None:
             with left:
                 st.subheader(t("complaint_details"))
                 st.dataframe(field_table(reg, person, row, DETAILS), hide_index=True,
-                             width="stretch")
+                             width="stretch", height="content")
                 st.subheader(t("milestones"))
                 st.dataframe(field_table(reg, person, row, MILESTONES), hide_index=True,
-                             width="stretch")
+                             width="stretch", height="content")
             with right:
                 if r["warning_level"]:
                     st.write(t("routing_" + ROUTING[r["warning_level"]]))
