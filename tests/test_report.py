@@ -219,3 +219,52 @@ def test_the_overdue_list_is_as_of_the_period_end(demo_path, schema):
     q3 = {s.key: s for s in build_sections(reg, QUARTER, "en")}
     due = pd.to_datetime(q3["overdue"].table["Due"])
     assert len(due) and (due < pd.Timestamp("2026-10-01")).all()
+
+
+def _walk(spec):
+    """Every dict in a Vega-Lite spec."""
+    if isinstance(spec, dict):
+        yield spec
+        for v in spec.values():
+            yield from _walk(v)
+    elif isinstance(spec, list):
+        for v in spec:
+            yield from _walk(v)
+
+
+def test_charts_read_from_across_the_room_in_the_same_colours_in_both_languages(demo_path):
+    # issue 12: horizontal bars with their names written out, titled axes, a percent axis for
+    # rates, and colours named in the chart (the page, the HTML and the PDF show the same)
+    reg = build_register(WorkbookStore(demo_path, load_schema()).read(), load_schema(),
+                         now=dt.datetime(2026, 11, 24, 10, 0))
+    colours = {}
+    for lang in ("zh", "en"):
+        charts = {s.key: s.chart.to_dict() for s in build_sections(reg, "2026-10", lang)
+                  if s.chart is not None}
+        assert {"trend", "on_time", "by_category", "ages"} <= set(charts)
+        for key, spec in charts.items():
+            nodes = list(_walk(spec))
+            assert spec["config"]["axis"]["labelLimit"] == 0, key  # never "Acceptance decisi…"
+            encodings = [n["encoding"] for n in nodes if "encoding" in n]
+            assert all(e[a].get("title") for e in encodings for a in ("x", "y") if a in e), key
+            if key != "trend":
+                assert all(e["y"]["type"] == "nominal" for e in encodings if "y" in e), key
+                assert spec["height"] == {"step": 30}, key
+            colours.setdefault(key, set()).add(str([n.get("color") for n in nodes
+                                                   if n.get("type") == "bar"]
+                                                  + [n["scale"]["range"] for n in nodes
+                                                     if "scale" in n and "range" in n["scale"]]))
+        rate = next(n for n in _walk(charts["on_time"]) if n.get("field") == "value"
+                    and "axis" in n)
+        assert rate["axis"]["format"] == ".0%" and rate["scale"]["domain"] == [0, 1]
+    assert all(len(c) == 1 for c in colours.values()), colours
+    assert "#1f6fb4" in str(colours["on_time"]) and "#e8731a" in str(colours["trend"])
+
+
+def test_csv_downloads_hold_whole_counts_and_percentages(demo_path):
+    reg = build_register(WorkbookStore(demo_path, load_schema()).read(), load_schema(),
+                         now=dt.datetime(2026, 11, 24, 10, 0))
+    overview = build_sections(reg, "2026-10", "en")[0].csv().set_index("Figure")
+    assert re.fullmatch(r"\d+", overview.loc["Received", "2026-10"])
+    assert re.fullmatch(r"\d+%", overview.loc["Satisfaction rate", "2026-10"])
+    assert not any(re.fullmatch(r"\d+\.0|0\.\d{3,}", v) for v in overview.to_numpy().ravel())
