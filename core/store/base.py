@@ -138,7 +138,8 @@ def locate(tab: Tab, raw: RawTab, complaint_id: str) -> int:
     hits = [i for i, r in enumerate(raw.rows) if c < len(r) and norm(text_of(r[c])) == want]
     if not hits:
         raise NotFoundError(f"Complaint {complaint_id} is no longer in the register "
-                            f"(someone may have deleted the row); nothing was written.")
+                            f"(someone may have deleted the row); nothing was written.",
+                            complaint_id=complaint_id)
     if len(hits) > 1:
         rows = ", ".join(str(raw.sheet_row(i)) for i in hits)
         raise RegisterError(f"Complaint {complaint_id} is on more than one row ({rows}); "
@@ -182,7 +183,9 @@ def plan_update(tab: Tab, raw: RawTab, complaint_id: str, changes: dict[str, obj
                   if changed_by_hand else "")
         raise ConflictError(f"Complaint {complaint_id} was changed{who}{when}{fields} after you "
                             f"opened it; nothing was written. Reload it and enter your change "
-                            f"again.", by=by, at=at)
+                            f"again.", by=by, at=at, complaint_id=complaint_id,
+                            fields={lang: [tab.column(k).header(lang) for k in changed_by_hand]
+                                    for lang in ("zh", "en")})
     diffs = {k: (text_of(cell(k)), text_of(v)) for k, v in changes.items()
              if _same(cell(k)) != _same(v)}
     sheet_row = raw.sheet_row(i)
