@@ -230,6 +230,13 @@ def letter_downloads(reg: Register, complaint_id: str, key: str) -> None:
     a, b = st.columns(2)
     a.download_button(t("letter_docx"), docx, name, key=f"{key}_docx", mime="application/"
                       "vnd.openxmlformats-officedocument.wordprocessingml.document")
+    from core.report import FontMissing, cjk_font
+
+    try:  # said on the page, not only in the server's log, when the PDF cannot be made
+        cjk_font()
+    except FontMissing as exc:
+        b.warning(esc(exc.message(lang())))
+        return
     # The PDF is laid out only when asked for: it takes a moment.
     b.download_button(t("letter_pdf"), lambda: letter_download(reg, complaint_id, kind, "pdf")[1],
                       letter_filename(complaint_id, kind, "pdf"), key=f"{key}_pdf",

@@ -268,3 +268,14 @@ def test_csv_downloads_hold_whole_counts_and_percentages(demo_path):
     assert re.fullmatch(r"\d+", overview.loc["Received", "2026-10"])
     assert re.fullmatch(r"\d+%", overview.loc["Satisfaction rate", "2026-10"])
     assert not any(re.fullmatch(r"\d+\.0|0\.\d{3,}", v) for v in overview.to_numpy().ravel())
+
+
+def test_without_a_chinese_font_the_letter_pdf_says_so_on_the_page(demo_path, monkeypatch):
+    from core import report
+
+    from .test_app import app_on
+    monkeypatch.setattr(report, "CJK_FONTS", ())
+    at = app_on(demo_path, "zh", "closure")
+    assert "本机未安装中文字体，PDF 无法显示中文；请安装一种（Debian：apt-get install " \
+           "fonts-wqy-microhei）后重试。" in [w.value for w in at.warning]
+    assert "下载 Word（可编辑）" in [b.proto.label for b in at.get("download_button")]
