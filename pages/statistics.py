@@ -12,6 +12,8 @@ from core.report import generated, pack_zip
 from core.sections import build_sections
 from pages._shared import esc, lang, page, register, t
 
+LONG = 40  # characters: a table with longer cells is shown wrapped, not cut to its column
+
 
 def pack_button(reg, period: str) -> None:
     """Make the pack when asked (it renders charts to images and takes seconds), then offer
@@ -59,6 +61,10 @@ if reg is not None:
         if s.chart is not None:  # its own colours, the same as in the HTML and the PDF
             st.altair_chart(s.chart, width="stretch", theme=None)
         if not s.table.empty:
-            st.dataframe(s.display(), hide_index=True, width="stretch", height="content")
+            shown = s.display()
+            if shown.map(lambda v: len(str(v))).to_numpy().max() > LONG:  # causes, actions
+                st.table(shown, hide_index=True)  # wrapped: every word of each cell shows
+            else:
+                st.dataframe(shown, hide_index=True, width="stretch", height="content")
             st.download_button(t("download_csv"), safe_csv(s.csv()), f"{period}-{s.key}.csv",
                                "text/csv", key=f"csv_{s.key}")

@@ -82,7 +82,7 @@ def shown_text(at) -> tuple[list[str], list[str]]:
         values += [str(o) for o in w.options]
     for w in [*at.text_input, *at.text_area]:
         text += [w.label, w.placeholder or ""]
-    for d in at.dataframe:
+    for d in [*at.dataframe, *at.table]:
         df = d.value
         values += [str(c) for c in df.columns] + [str(v) for v in df.to_numpy().ravel()]
     return text, values
