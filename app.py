@@ -25,8 +25,10 @@ st.session_state["who"] = person
 
 with st.sidebar:
     _auth.sidebar(person, mode)
+    # the placeholder too: after a change of language Streamlit shows None as "no choice"
     st.selectbox(t("policy"), [None, *policy_names()], key="policy",
-                 format_func=partial(policy_title, lang=st.session_state.get("lang", "zh")))
+                 format_func=partial(policy_title, lang=st.session_state.get("lang", "zh")),
+                 placeholder=t("policy_default"))
     if may(person, "location"):
         st.caption(esc(f"{t('register')}: {tgt.workbook or tgt.gsheet}"))
     if "read_at" in st.session_state:

@@ -107,8 +107,21 @@ def widget_problems(at, lang: str) -> list[str]:
 def walk(path, lang: str):
     """Every page, with the queue's first complaint opened and its form shown, and a month
     of the scores with deductions; yields (page, AppTest) after each step."""
-    from .test_app import PAGES, app_on
+    from streamlit.testing.v1 import AppTest
 
+    from core.config import Target
+
+    from .test_app import NOW, PAGES, app_on
+
+    # first as a user arriving in the other language and switching: widgets are re-created
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.secrets = {"tests": {"sign_in": "none"}}
+    at.session_state["target"] = Target(workbook=str(path))
+    at.session_state["now"] = NOW
+    at.run()  # opens in Chinese
+    for step in (["en"] if lang == "en" else ["en", "zh"]):
+        at.radio(key="lang").set_value(step).run()
+    yield "switched language", at
     for page in PAGES:
         at = app_on(path, lang, page)
         yield page, at
@@ -142,5 +155,5 @@ def test_no_raw_key_rule_id_or_streamlit_english_on_any_page(demo_path, lang):
         found += [f"{page}: {s!r}" for s in text + values if s in RAW_WORDS | (
             STREAMLIT_ENGLISH if lang == "zh" else set())]
         found += [f"{page}: {p}" for p in widget_problems(at, lang)]
-    assert len(walked) == 9
+    assert len(walked) == 10
     assert found == [], "\n".join(found)
