@@ -218,7 +218,8 @@ def letter_downloads(reg: Register, complaint_id: str, key: str) -> None:
     from core.letters import letter_download, letter_filename, letter_kinds
 
     current = lang()
-    kind = st.selectbox(t("letter_choose"), letter_kinds(reg), key=f"{key}_letter",
+    # a box per language: one kept across a change of language shows its old label
+    kind = st.selectbox(t("letter_choose"), letter_kinds(reg), key=f"{key}_letter_{current}",
                         format_func=lambda k: label(f"letter_kind_{k}", current), **one())
     if not kind:
         return

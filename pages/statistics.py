@@ -63,7 +63,8 @@ if reg is not None:
         if not s.table.empty:
             shown = s.display()
             if shown.map(lambda v: len(str(v))).to_numpy().max() > LONG:  # causes, actions
-                st.table(shown, hide_index=True)  # wrapped: every word of each cell shows
+                # wrapped, every word of each cell shown; st.table reads cells as markdown
+                st.table(shown.map(esc).rename(columns=esc), hide_index=True)
             else:
                 st.dataframe(shown, hide_index=True, width="stretch", height="content")
             st.download_button(t("download_csv"), safe_csv(s.csv()), f"{period}-{s.key}.csv",

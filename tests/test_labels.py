@@ -83,8 +83,8 @@ def shown_text(at) -> tuple[list[str], list[str]]:
     for w in [*at.text_input, *at.text_area]:
         text += [w.label, w.placeholder or ""]
     for d in [*at.dataframe, *at.table]:
-        df = d.value
-        values += [str(c) for c in df.columns] + [str(v) for v in df.to_numpy().ravel()]
+        df = d.value  # a st.table's cells are escaped markdown: read as the user sees them
+        values += [str(v).replace("\\", "") for v in [*df.columns, *df.to_numpy().ravel()]]
     return text, values
 
 
