@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.access import may, page_refusal, pages_for
 from core.i18n import label
-from core.policy import policy_names
+from core.policy import policy_names, policy_title
 from core.service import ensure_demo
 from pages import _auth
 from pages._shared import clear_cache, esc, t, target
@@ -34,8 +34,14 @@ st.session_state["who"] = person
 
 with st.sidebar:
     _auth.sidebar(person, mode)
-    st.selectbox(t("policy"), [None, *policy_names()], key="policy",
-                 format_func=lambda n: "—" if n is None else n)
+    # One box per language: a box kept across a change of language goes on showing its
+    # choice in the old language. The placeholder too: Streamlit may show None as no choice.
+    lang_now = st.session_state.get("lang", "zh")
+    names = [None, *policy_names()]
+    st.session_state["policy"] = st.selectbox(
+        t("policy"), names, index=names.index(st.session_state.get("policy")),
+        key=f"policy_{lang_now}", format_func=partial(policy_title, lang=lang_now),
+        placeholder=t("policy_default"))
     if may(person, "location"):
         st.caption(esc(f"{t('register')}: {tgt.workbook or tgt.gsheet}"))
     if "read_at" in st.session_state:

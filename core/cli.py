@@ -105,10 +105,12 @@ def cmd_report(args) -> int:
     who = _who(reg, args)
     require(reg, who, "report")
     # R-RECUSE: the pack counts only what its reader may open
-    paths = write_pack(seen_by(reg, who), args.period, args.out, lang=args.lang)
+    paths, failures = write_pack(seen_by(reg, who), args.period, args.out, lang=args.lang)
     for p in paths:
         print(p)
-    return 0
+    for line in failures:  # the documents that were made are written all the same
+        print(f"Error: {line}", file=sys.stderr)
+    return 2 if failures else 0
 
 
 def _who(reg, args) -> Who:

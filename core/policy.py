@@ -82,6 +82,17 @@ def policy_names() -> list[str]:
     return sorted(p.stem for p in POLICY_DIR.glob("*.yaml") if not p.stem.startswith("_"))
 
 
+def policy_title(name: str | None, lang: str) -> str:
+    """A preset's name as people read it (物业服务中心, not `property`); None: the register's
+    own setting."""
+    from core.i18n import label
+
+    if name is None:
+        return label("policy_default", lang)
+    raw = _yaml(POLICY_DIR / f"{name}.yaml")
+    return str(raw.get("zh" if lang == "zh" else "en") or name)
+
+
 def _yaml(path: Path) -> dict:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

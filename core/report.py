@@ -17,7 +17,6 @@ import vl_convert as vlc
 
 from core.asof import moment_text, period_moment
 from core.errors import RegisterError
-from core.export import neutralise
 from core.i18n import label
 from core.period import parse_period
 from core.register import Register
@@ -30,12 +29,43 @@ CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
              "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
 
 
+#: fonts for a PDF in English when no Chinese font is installed (any text in Chinese in the
+#: register's own data then shows as blanks, but the pack is made)
+LATIN_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+               "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+               "/usr/share/fonts/truetype/freefont/FreeSans.ttf")
+
+
+LATIN1 = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "—": "-", "–": "-",
+                        "…": "...", "≥": ">=", "≤": "<=", "→": "->", "\u2060": ""})
+
+
+class FontMissing(RegisterError):
+    """No Chinese font is installed, so a PDF in Chinese cannot be laid out."""
+
+    def __init__(self) -> None:
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str) -> str:
+        return label("no_cjk_font", lang)
+
+
 def cjk_font() -> str:
     for path in CJK_FONTS:
         if Path(path).exists():
             return path
-    raise RegisterError("No Chinese font is installed, so the PDF cannot show Chinese text; "
-                        "install one (Debian: apt-get install fonts-wqy-microhei) and try again.")
+    raise FontMissing()
+
+
+def pdf_font(lang: str) -> str | None:
+    """The font file for a PDF in `lang`: a Chinese one when installed; in English any
+    installed one, else None (PDF's built-in Helvetica). Chinese without one: FontMissing."""
+    try:
+        return cjk_font()
+    except FontMissing:
+        if lang == "zh":
+            raise
+    return next((p for p in LATIN_FONTS if Path(p).exists()), None)
 
 
 def _titles(period_text: str, lang: str) -> tuple[str, str]:
@@ -77,18 +107,6 @@ def stable_zip(data: bytes, when: pd.Timestamp) -> bytes:
     return out.getvalue()
 
 
-def chart_png(section: Section, scale: float = 2.0) -> bytes | None:
-    if section.chart is None:
-        return None
-    return vlc.vegalite_to_png(section.chart.to_dict(), scale=scale)
-
-
-def chart_svg(section: Section) -> str | None:
-    if section.chart is None:
-        return None
-    return vlc.vegalite_to_svg(section.chart.to_dict())
-
-
 class Charts:
     """Every chart of a pack drawn once, in a background thread while the rest of the pack
     is built: the SVG the HTML embeds, and the PNG the PDF shows rasterised from that same
@@ -128,9 +146,10 @@ def write_xlsx(reg: Register, sections: list[Section], path: Path, lang: str) ->
 
 
 def _rows(s: Section):
-    """The shown rows of a section's table as text; formula-looking text neutralised."""
+    """The shown rows of a section's table as text, as written (HTML and PDF run no
+    formulas, so nothing is prefixed with an apostrophe)."""
     for row in s.display(MAX_ROWS).itertuples(index=False):
-        yield [neutralise(v) for v in row]
+        yield list(row)
 
 
 def render_html(reg: Register, sections: list[Section], period: str, lang: str,
@@ -176,32 +195,40 @@ def render_pdf(reg: Register, sections: list[Section], period: str, lang: str,
 
     title, _ = _titles(period, lang)
     charts = charts or Charts(sections)
-    font = cjk_font()
+    font = pdf_font(lang)
     header = label("report_header", lang, title=title, period=period, register=Path(
         reg.source).name if reg.source else "")
 
+    family = "cjk" if font else "helvetica"  # Helvetica: built into every PDF reader
+
     class Pack(FPDF):
+        def normalize_text(self, text: str) -> str:
+            if not self.is_ttf_font:  # Helvetica knows Latin-1 only; other letters become ?
+                text = text.translate(LATIN1).encode("latin-1", "replace").decode("latin-1")
+            return super().normalize_text(text)
+
         def header(self):
-            self.set_font("cjk", size=8)
+            self.set_font(family, size=8)
             self.set_text_color(110)
             self.cell(0, 6, header, align="R", new_x="LMARGIN", new_y="NEXT")
             self.set_text_color(0)
 
         def footer(self):
             self.set_y(-12)
-            self.set_font("cjk", size=8)
+            self.set_font(family, size=8)
             self.cell(0, 6, label("report_page", lang, n=self.page_no(), total="{nb}"),
                       align="C")
 
     pdf = Pack(format="A4")
     pdf.set_creation_date(reg.localize(pack_moment(reg, period)))
-    pdf.add_font("cjk", fname=font)
+    if font:
+        pdf.add_font("cjk", fname=font)
     pdf.set_auto_page_break(True, margin=16)
     pdf.alias_nb_pages()
     pdf.add_page()
-    pdf.set_font("cjk", size=18)
+    pdf.set_font(family, size=18)
     pdf.multi_cell(0, 10, f"{title} · {period}", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("cjk", size=9)
+    pdf.set_font(family, size=9)
     pdf.multi_cell(0, 5, generated(reg, period, lang), new_x="LMARGIN", new_y="NEXT")
     for w in calendar_warnings(reg, lang):
         pdf.set_text_color(160, 60, 0)
@@ -209,9 +236,9 @@ def render_pdf(reg: Register, sections: list[Section], period: str, lang: str,
         pdf.set_text_color(0)
     for s in sections:
         pdf.ln(3)
-        pdf.set_font("cjk", size=13)
+        pdf.set_font(family, size=13)
         pdf.multi_cell(0, 8, s.title, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("cjk", size=9.5)
+        pdf.set_font(family, size=9.5)
         for line in s.text:
             pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
         png = charts.png(s)
@@ -219,7 +246,7 @@ def render_pdf(reg: Register, sections: list[Section], period: str, lang: str,
             pdf.image(io.BytesIO(png), w=150)
         if not s.table.empty:
             shown = s.table.head(MAX_ROWS)
-            pdf.set_font("cjk", size=8)
+            pdf.set_font(family, size=8)
             with pdf.table(headings_style=FontFace(fill_color=(235, 235, 235)),
                            line_height=5, text_align="LEFT") as table:
                 table.row([str(c) for c in shown.columns])
@@ -231,36 +258,74 @@ def render_pdf(reg: Register, sections: list[Section], period: str, lang: str,
     return bytes(pdf.output())
 
 
-def build_pack(reg: Register, period: str, lang: str = "zh") -> dict[str, bytes]:
-    """The three documents of a period, by file name; for a closed period the same bytes
-    whenever they are produced (everything is as of the period's end)."""
+PARTS = ("xlsx", "html", "pdf")
+
+
+def pack_parts(reg: Register, period: str, lang: str = "zh"
+               ) -> tuple[dict[str, bytes], list[str]]:
+    """The three documents of a period by file name, each made on its own, and a sentence
+    in `lang` for each one that could not be made (the others are still there). For a
+    closed period the same bytes whenever they are produced (all as of the period's end)."""
     sections = build_sections(reg, period, lang)
     charts = Charts(sections)  # drawn while the workbook is written
     period = parse_period(period).label
-    with tempfile.TemporaryDirectory() as folder:
-        xlsx = write_xlsx(reg, sections, Path(folder) / "statistics.xlsx", lang).read_bytes()
-    xlsx = stable_zip(xlsx, pack_moment(reg, period))
-    return {f"{period}-statistics.xlsx": xlsx,
-            f"{period}-report.html": render_html(reg, sections, period, lang, charts).encode(),
-            f"{period}-report.pdf": render_pdf(reg, sections, period, lang, charts)}
+    files, failures = {}, []
+    for part in PARTS:
+        name = f"{period}-" + {"xlsx": "statistics.xlsx", "html": "report.html",
+                               "pdf": "report.pdf"}[part]
+        try:
+            if part == "xlsx":
+                with tempfile.TemporaryDirectory() as folder:
+                    data = write_xlsx(reg, sections, Path(folder) / "statistics.xlsx",
+                                      lang).read_bytes()
+                data = stable_zip(data, pack_moment(reg, period))
+            elif part == "html":
+                data = render_html(reg, sections, period, lang, charts).encode()
+            else:
+                data = render_pdf(reg, sections, period, lang, charts)
+        except RegisterError as exc:
+            failures.append(label("pack_part_failed", lang, name=name, e=exc.message(lang)))
+        except Exception as exc:  # one document's failure must not cost the others
+            failures.append(label("pack_part_failed", lang, name=name,
+                                  e=f"{type(exc).__name__}: {exc}"))
+        else:
+            files[name] = data
+    return files, failures
 
 
-def write_pack(reg: Register, period: str, out: str | Path, lang: str = "zh") -> list[Path]:
+def build_pack(reg: Register, period: str, lang: str = "zh") -> dict[str, bytes]:
+    """The three documents of a period, by file name; RegisterError if one cannot be made."""
+    files, failures = pack_parts(reg, period, lang)
+    if failures:
+        raise RegisterError(" ".join(failures))
+    return files
+
+
+def write_pack(reg: Register, period: str, out: str | Path, lang: str = "zh"
+               ) -> tuple[list[Path], list[str]]:
+    """Write every document that could be made into `out`; the paths, and the sentences
+    saying which could not be made and why."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise RegisterError(f"{out} is a file, not a folder; give --out a folder (it is created "
                             f"if it does not exist).")
     out.mkdir(parents=True, exist_ok=True)
+    files, failures = pack_parts(reg, period, lang)
     paths = []
-    for name, data in build_pack(reg, period, lang).items():
+    for name, data in files.items():
         (out / name).write_bytes(data)
         paths.append(out / name)
-    return paths
+    return paths, failures
 
 
-def pack_zip(reg: Register, period: str, lang: str = "zh") -> bytes:
+def pack_zip(reg: Register, period: str, lang: str = "zh") -> tuple[bytes | None, list[str]]:
+    """The pack as one zip of every document that could be made (None if none could), and
+    the sentences saying which could not be made."""
+    files, failures = pack_parts(reg, period, lang)
+    if not files:
+        return None, failures
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in build_pack(reg, period, lang).items():
+        for name, data in files.items():
             z.writestr(name, data)
-    return stable_zip(buf.getvalue(), pack_moment(reg, period))
+    return stable_zip(buf.getvalue(), pack_moment(reg, period)), failures

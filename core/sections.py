@@ -48,12 +48,18 @@ class Section:
                 out.iat[i, j] = _shown(v, pct_row or c in cols)
         return out
 
+    def csv(self) -> pd.DataFrame:
+        """The table for a CSV download: whole counts, rates as percentages, as shown."""
+        return self.display()
+
 
 def _shown(v, percent: bool) -> str:
     if v is None or (not isinstance(v, str) and pd.isna(v)):
         return ""
     if isinstance(v, float):
-        return f"{v:.0%}" if percent else f"{v:g}"
+        if percent:
+            return f"{v:.0%}"
+        return str(int(v)) if v.is_integer() else f"{v:.2f}".rstrip("0").rstrip(".")
     return str(v)
 
 
@@ -82,10 +88,45 @@ def _ids(ids: list[str], limit: int = 10) -> str:
     return ", ".join(ids[:limit]) + (" …" if len(ids) > limit else "")
 
 
-def _bar(df: pd.DataFrame, x: str, y: str, title: str, sort: str | None = "-y") -> alt.Chart:
-    return alt.Chart(df).mark_bar().encode(
-        x=alt.X(f"{x}:N", sort=sort, title=None), y=alt.Y(f"{y}:Q", title=None),
-        tooltip=list(df.columns)).properties(title=title, width=480, height=220)
+#: One colour per series, the same on the page, in the HTML and in the PDF, in either
+#: language: charts name their colours instead of taking each renderer's default palette.
+BAR = "#1f6fb4"
+SERIES = {"received": "#1f6fb4", "closed": "#2e9d4e", "open": "#e8731a"}
+WIDTH = 600  # the HTML and PDF; the page stretches charts to its column
+ROW = 30     # pixels per bar: labels a meeting reads from across the room
+FONT = "WenQuanYi Micro Hei, Noto Sans CJK SC, Source Han Sans SC, sans-serif"
+
+
+def styled(chart: alt.Chart) -> alt.Chart:
+    """Large text, and labels written out in full (never cut to "Acceptance decisi…")."""
+    return chart.configure(font=FONT).configure_axis(
+        labelFontSize=13, titleFontSize=13, labelLimit=0, titleFontWeight="normal"
+    ).configure_axisY(  # the value axis's title across the top of its labels, never vertical
+        titleAngle=0, titleAnchor="end", titleAlign="right", titleBaseline="bottom", titleY=-8,
+        titleX=0).configure_title(fontSize=15, anchor="start", offset=14).configure_legend(
+        labelFontSize=13, labelLimit=0, orient="bottom", title=None)
+
+
+def _bar(df: pd.DataFrame, x: str, y: str, title: str, sort: str | None = "-y",
+         percent: bool = False) -> alt.Chart:
+    """Horizontal bars: one per row of `df`, named by column `x`, as long as column `y`;
+    the names read horizontally, the value written at the end of each bar."""
+    data = pd.DataFrame({"name": df[x].astype(str).to_numpy(), "value": df[y].to_numpy()})
+    order = "-x" if sort == "-y" else None if sort is None else sort
+    fmt = ".0%" if percent else "d"
+    axis = alt.Axis(format=".0%" if percent else "d", tickMinStep=0.1 if percent else 1,
+                    grid=True)
+    scale = alt.Scale(domain=[0, 1]) if percent else alt.Scale(domainMin=0, nice=True)
+    tooltip = [alt.Tooltip("name:N", title=x), alt.Tooltip("value:Q", title=y, format=fmt)]
+    base = alt.Chart(data).encode(
+        y=alt.Y("name:N", sort=order, title=x, axis=alt.Axis(labelLimit=0)),
+        x=alt.X("value:Q", title=y, axis=axis, scale=scale), tooltip=tooltip)
+    bars = base.mark_bar(color=BAR, size=ROW * 0.7)
+    values = base.mark_text(align="left", dx=4, fontSize=13, color="#222").encode(
+        text=alt.Text("value:Q", format=fmt))
+    # the height as a step per bar: Streamlit, vl-convert and any width give every bar its row
+    return styled(alt.layer(bars, values).properties(title=title, width=WIDTH,
+                                                     height=alt.Step(ROW)))
 
 
 def months_of(period: Period) -> list[Period]:
@@ -117,12 +158,22 @@ def overview(reg: Register, period: Period, lang: str) -> Section:
 def trend(reg: Register, period: Period, lang: str) -> Section:
     series = monthly_series(reg, 15, until=period.end - pd.Timedelta(days=1))
     names = {k: label(f"fig_{k}", lang) for k in ("received", "closed", "open")}
-    long = series.melt("month", var_name="figure", value_name="count")
+    keys = list(names)
+    long = series.melt("month", value_vars=keys, var_name="figure", value_name="count")
     long["figure"] = long["figure"].map(names)
-    chart = alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("month:O", title=None), y=alt.Y("count:Q", title=None),
-        color=alt.Color("figure:N", title=None), tooltip=["month", "figure", "count"]
-    ).properties(title=label("sec_trend", lang), width=480, height=220)
+    long["month"] = long["month"].astype(str)
+    count = label("col_count", lang)
+    chart = alt.Chart(long).mark_line(point=alt.OverlayMarkDef(size=60), strokeWidth=3).encode(
+        x=alt.X("month:O", title=label("col_month", lang),
+                  axis=alt.Axis(labelAngle=0, labelOverlap="parity")),
+        y=alt.Y("count:Q", title=count, axis=alt.Axis(format="d", tickMinStep=1)),
+        color=alt.Color("figure:N", sort=[names[k] for k in keys], scale=alt.Scale(
+            domain=[names[k] for k in keys], range=[SERIES[k] for k in keys])),
+        tooltip=[alt.Tooltip("month:O", title=label("col_month", lang)),
+                 alt.Tooltip("figure:N", title=label("col_figure", lang)),
+                 alt.Tooltip("count:Q", title=count)]
+    ).properties(title=label("sec_trend", lang), width=WIDTH + 200, height=300)
+    chart = styled(chart)
     table = series.rename(columns={**names, "month": label("col_month", lang)})
     return Section("trend", label("sec_trend", lang), [label("text_trend", lang)], table, chart)
 
@@ -137,7 +188,7 @@ def on_time(reg: Register, period: Period, lang: str) -> Section:
         text = [label("text_on_time", lang, clock=reg.policy.clock(worst).label(lang),
                       rate=_fmt(known[worst], True))]
         chart = _bar(table.dropna(), label("col_clock", lang), label("col_rate", lang),
-                     label("sec_on_time", lang))
+                     label("sec_on_time", lang), sort=None, percent=True)
     else:
         text, chart = [label("text_no_clocks", lang, p=period.label)], None
     return Section("on_time", label("sec_on_time", lang), text, table, chart,

@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from core import clock, config
-from core.access import CONFIDENTIAL, Refused, Who, may, may_see, pages_for
+from core.access import CONFIDENTIAL, Who, may, may_see, pages_for
 from core.errors import RegisterError
 from core.i18n import label
 from core.register import Register
@@ -36,6 +36,18 @@ def lang() -> str:
 
 def t(key: str, **params) -> str:
     return label(key, lang(), **params)
+
+
+def one() -> dict:
+    """A selectbox's own text in the UI's language (never Streamlit's "Choose an option");
+    pass index=None too where nothing is chosen at first."""
+    return {"placeholder": t("choose_one")}
+
+
+def many() -> dict:
+    """A multiselect's own text in the UI's language (never "Choose options"), without
+    Streamlit's English "Select all" entry."""
+    return {"placeholder": t("choose_many"), "select_all": False}
 
 
 def target() -> config.Target:
@@ -182,7 +194,7 @@ def field_input(reg: Register, key: str, widget_key: str, required: bool = False
     title = col.header(lang()) + (" *" if required else "")
     if col.type in ("enum", "bool", "category"):
         opts, fmt = choices(reg, key)
-        st.selectbox(title, opts, key=widget_key, format_func=fmt)
+        st.selectbox(title, opts, key=widget_key, format_func=fmt, **one())
     elif key in ("description", "request", "root_cause", "corrective_action", "notes"):
         st.text_area(title, key=widget_key, height=80)
     elif col.type == "datetime":
@@ -211,8 +223,9 @@ def letter_downloads(reg: Register, complaint_id: str, key: str) -> None:
     from core.letters import letter_download, letter_filename, letter_kinds
 
     current = lang()
-    kind = st.selectbox(t("letter_choose"), letter_kinds(reg), key=f"{key}_letter",
-                        format_func=lambda k: label(f"letter_kind_{k}", current))
+    # a box per language: one kept across a change of language shows its old label
+    kind = st.selectbox(t("letter_choose"), letter_kinds(reg), key=f"{key}_letter_{current}",
+                        format_func=lambda k: label(f"letter_kind_{k}", current), **one())
     if not kind:
         return
     try:
@@ -223,6 +236,13 @@ def letter_downloads(reg: Register, complaint_id: str, key: str) -> None:
     a, b = st.columns(2)
     a.download_button(t("letter_docx"), docx, name, key=f"{key}_docx", mime="application/"
                       "vnd.openxmlformats-officedocument.wordprocessingml.document")
+    from core.report import FontMissing, cjk_font
+
+    try:  # said on the page, not only in the server's log, when the PDF cannot be made
+        cjk_font()
+    except FontMissing as exc:
+        b.warning(esc(exc.message(lang())))
+        return
     # The PDF is laid out only when asked for: it takes a moment.
     b.download_button(t("letter_pdf"), lambda: letter_download(reg, complaint_id, kind, "pdf")[1],
                       letter_filename(complaint_id, kind, "pdf"), key=f"{key}_pdf",
@@ -230,8 +250,9 @@ def letter_downloads(reg: Register, complaint_id: str, key: str) -> None:
 
 
 def failed(exc: RegisterError) -> str:
-    """The sentence for a write that did not happen (a refusal says why in this language)."""
-    return esc(t("save_failed", e=exc.message(lang()) if isinstance(exc, Refused) else exc))
+    """The sentence for a write that did not happen, in this language where the error
+    knows it (a refusal, a locked workbook)."""
+    return esc(t("save_failed", e=exc.message(lang())))
 
 
 def field_table(reg: Register, person: Who, row: int, keys) -> pd.DataFrame:

@@ -21,7 +21,9 @@ from pages._shared import (
     header_of,
     lang,
     letter_downloads,
+    many,
     now,
+    one,
     page,
     register,
     state_label,
@@ -60,7 +62,7 @@ if reg is not None:
                 opts, fmt = choices(reg, key)
                 opts = opts[1:]
             title = t("col_state") if key == "state" else reg.tab.column(key).header(lang())
-            chosen[key] = st.multiselect(title, opts, key=f"f_{key}", format_func=fmt)
+            chosen[key] = st.multiselect(title, opts, key=f"f_{key}", format_func=fmt, **many())
     shown = filter_queue(q, chosen)
     if shown.empty:
         st.info(t("queue_empty"))
@@ -69,14 +71,14 @@ if reg is not None:
             t("col_row"): shown["row"], t("col_id"): shown["id"], t("col_subject"): shown["subject"],
             t("col_department"): shown["department"],
             t("col_clock"): [reg.policy.clock(c).label(lang()) if c else "" for c in shown["clock"]],
-            t("col_due"): shown["due"].dt.strftime("%Y-%m-%d %H:%M"),
+            t("col_due"): shown["due"].dt.strftime("%Y-%m-%d %H:%M").fillna(""),
             t("col_state"): [state_label(s) for s in shown["state"]]}).head(SHOW)
         colour = {state_label(k): v for k, v in STATE_COLOURS.items()}
         st.dataframe(view.style.map(lambda s: f"background-color: {colour.get(s, '')}",
                                     subset=[t("col_state")]), hide_index=True, width="stretch")
         st.caption(t("shown_of", n=len(view), total=len(shown)))
-        pick = None if person.wall else st.selectbox(t("open_one"), [None, *shown["id"]],
-                                                     key="queue_pick")
+        pick = None if person.wall else st.selectbox(t("open_one"), list(shown["id"]), index=None,
+                                                     key="queue_pick", **one())
         if pick:
             row = int(shown.loc[shown["id"].eq(pick), "row"].iloc[0])
             st.session_state["selected_row"] = row
@@ -85,10 +87,10 @@ if reg is not None:
             with left:
                 st.subheader(t("complaint_details"))
                 st.dataframe(field_table(reg, person, row, DETAILS), hide_index=True,
-                             width="stretch")
+                             width="stretch", height="content")
                 st.subheader(t("milestones"))
                 st.dataframe(field_table(reg, person, row, MILESTONES), hide_index=True,
-                             width="stretch")
+                             width="stretch", height="content")
             with right:
                 if r["warning_level"]:
                     st.write(t("routing_" + ROUTING[r["warning_level"]]))
@@ -105,7 +107,7 @@ if reg is not None:
             allowed = recordable(reg, person, row, MILESTONES)
             if allowed:
                 st.subheader(t("record_next"))
-                fields = st.multiselect(t("fields_to_record"), allowed, key="q_fields",
+                fields = st.multiselect(t("fields_to_record"), allowed, key="q_fields", **many(),
                                         format_func=partial(header_of, reg, language=lang()))
                 problems = st.session_state.get("q_problems", {})
                 with st.form("milestone"):

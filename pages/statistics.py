@@ -12,6 +12,29 @@ from core.report import generated, pack_zip
 from core.sections import build_sections
 from pages._shared import esc, lang, page, register, t
 
+LONG = 40  # characters: a table with longer cells is shown wrapped, not cut to its column
+
+
+def pack_button(reg, period: str) -> None:
+    """Make the pack when asked (it renders charts to images and takes seconds), then offer
+    it; any document that could not be made is said in the page, in plain words."""
+    key = (period, lang(), reg.now)
+    if st.button(t("pack_make"), key="pack_make"):
+        with st.spinner(t("reading")):
+            st.session_state["pack_made"] = (key, *pack_zip(reg, period, lang()))
+    made = st.session_state.get("pack_made")
+    if not made or made[0] != key:
+        return
+    _, data, failures = made
+    for line in failures:
+        st.error(esc(line))
+    if data is None:
+        st.error(t("pack_none"))
+        return
+    st.download_button(t("download_pack"), data=data, file_name=f"complaints-{period}.zip",
+                       mime="application/zip", key="pack")
+
+
 person = page("statistics")
 st.header(t("page_stats"))
 st.write(t("stats_intro"))
@@ -25,7 +48,7 @@ if reg is not None:
     else:
         options = [f"{p.year}-Q{p.quarter}" for p in pd.period_range(
             last.asfreq("Q") - 4, last.asfreq("Q"), freq="Q")][::-1]
-    period = st.selectbox(t("period_kind"), options, key=f"stats_{kind}")
+    period = st.selectbox(t(f"pick_{kind}"), options, key=f"stats_{kind}")  # not 统计周期 twice
     reg = seen_by(reg, person)  # every figure from the rows this person may open (R-RECUSE)
     # Built once per checked register, period and language, for every session (a warm view
     # of a 10k register spent 2 s of CPU here); the register is shared and never changed.
@@ -33,17 +56,19 @@ if reg is not None:
     sections = reg.memo.get(key) or reg.memo.setdefault(key, build_sections(reg, period, lang()))
     st.caption(generated(reg, period, lang()))  # every figure is as of the period's end
     if may(person, "report"):
-        # Built only when clicked: the pack renders charts to images and takes seconds.
-        st.download_button(t("download_pack"), data=partial(pack_zip, reg, period, lang()),
-                           file_name=f"complaints-{period}.zip", mime="application/zip",
-                           key="pack")
+        pack_button(reg, period)
     for s in sections:
         st.subheader(esc(s.title))
         for line in s.text:
             st.markdown(esc(line))
-        if s.chart is not None:
-            st.altair_chart(s.chart, width="stretch")
+        if s.chart is not None:  # its own colours, the same as in the HTML and the PDF
+            st.altair_chart(s.chart, width="stretch", theme=None)
         if not s.table.empty:
-            st.dataframe(s.display(), hide_index=True, width="stretch")
-            st.download_button(t("download_csv"), safe_csv(s.table), f"{period}-{s.key}.csv",
+            shown = s.display()
+            if shown.map(lambda v: len(str(v))).to_numpy().max() > LONG:  # causes, actions
+                # wrapped, every word of each cell shown; st.table reads cells as markdown
+                st.table(shown.map(esc).rename(columns=esc), hide_index=True)
+            else:
+                st.dataframe(shown, hide_index=True, width="stretch", height="content")
+            st.download_button(t("download_csv"), safe_csv(s.csv()), f"{period}-{s.key}.csv",
                                "text/csv", key=f"csv_{s.key}")

@@ -134,7 +134,7 @@ def test_a_failed_write_keeps_every_value_on_the_form(demo_path, tmp_path):
     (tmp_path / "~$r.xlsx").write_text("Excel has it open")
     at = fill_intake(app_on(path, "zh", "intake"), **INTAKE)
     next(b for b in at.button if b.label in ("Save", "保存")).click().run()
-    assert at.error[0].value.startswith("未能保存：r.xlsx is open in another program")
+    assert at.error[0].value.startswith("未能保存：r.xlsx 正在另一个程序中打开")
     assert {k: at.text_input(key=f"in_{k}").value for k in
             ("complainant", "contact", "respondent", "subject")} == {
         k: INTAKE[k] for k in ("complainant", "contact", "respondent", "subject")}

@@ -1,6 +1,7 @@
 """The command line contract of DESIGN.md: output, messages word for word, exit codes."""
 
 import json
+import re
 
 import openpyxl
 
@@ -123,3 +124,11 @@ def test_check_json_is_valid_json_with_chinese_text(demo_path):
     p = run_cli("check", "--workbook", str(demo_path), "--format", "json", "--lang", "zh",
                 "--now", NOW)
     assert json.loads(p.stdout)["summary"]["rows"] == 300
+
+
+def test_the_readme_commands_run_as_written():
+    # issue 12: a bare `python` is not the venv's and may not exist at all (Debian: python3)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    bare = re.findall(r"(?<!\.venv/bin/)(?<!\w)python -m [\w.]+ ?\S*", readme)
+    assert bare == ["python -m core …`);"]  # only after `source .venv/bin/activate`
+    assert re.findall(r"\.venv/bin/python -m core \w+", readme)

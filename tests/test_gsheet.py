@@ -476,7 +476,7 @@ def test_a_lost_reply_is_reported_saved_and_the_audit_line_written_once(fake, st
     fake.fail("lost", call, times=3)
     store.update(cid, {"handler": "赵六"}, seen=seen_for(fake, schema, cid), user="clerk", now=NOW)
     assert next(r for r in rows_by_key(fake, schema) if r["id"] == cid)["handler"] == "赵六"
-    lines = [r for r in fake.tab("操作日志").rows[1:] if r[2] == cid and r[3] == "handler"]
+    lines = [r for r in fake.tab("操作日志").rows[1:] if r[2] == cid and r[3] == "处理人"]  # its header
     assert len(lines) == 1
 
 

@@ -304,7 +304,7 @@ def test_the_queue_and_closure_pages_offer_the_letters(demo_path):
     first = at.dataframe[0].value.iloc[0]
     at.selectbox(key="queue_pick").set_value(first["Complaint No."]).run()
     assert not at.exception
-    assert at.selectbox(key="q_letter").options == ["Reply letter", "Acceptance notice",
+    assert at.selectbox(key="q_letter_en").options == ["Reply letter", "Acceptance notice",
                                                    "Extension notice"]
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download Word (editable)" in labels and "Download PDF" in labels

@@ -127,8 +127,52 @@ def test_charts_draw_chinese_with_a_real_font():
 def test_the_statistics_page_offers_the_pack(demo_path):
     from .test_app import app_on
     at = app_on(demo_path, "en", "statistics")
+    at.button(key="pack_make").click().run()
+    assert not at.error
     labels = [b.proto.label for b in at.get("download_button")]
     assert "Download the report pack (xlsx, HTML, PDF)" in labels
+
+
+def test_without_a_chinese_font_the_page_says_so_and_offers_the_rest(demo_path, monkeypatch):
+    from core import report
+
+    from .test_app import app_on
+    at = app_on(demo_path, "zh", "statistics")
+    monkeypatch.setattr(report, "CJK_FONTS", ())
+    at.button(key="pack_make").click().run()
+    assert [e.value for e in at.error] == [
+        "2026-11-report.pdf 未能生成：本机未安装中文字体，PDF 无法显示中文；请安装一种（Debian："
+        "apt-get install fonts-wqy-microhei）后重试。"]
+    assert "下载报告（xlsx、HTML、PDF）" in [b.proto.label for b in at.get("download_button")]
+
+
+def test_each_document_of_the_pack_is_made_on_its_own(demo_path, monkeypatch, tmp_path):
+    from core import report
+
+    reg = build_register(WorkbookStore(demo_path, load_schema()).read(), load_schema(),
+                         now=dt.datetime(2026, 11, 24, 10, 0))
+    monkeypatch.setattr(report, "CJK_FONTS", ())
+    paths, failures = report.write_pack(reg, "2026-10", tmp_path / "zh", "zh")
+    assert [p.name for p in paths] == ["2026-10-statistics.xlsx", "2026-10-report.html"]
+    assert failures == ["2026-10-report.pdf 未能生成：本机未安装中文字体，PDF 无法显示中文；请安装"
+                        "一种（Debian：apt-get install fonts-wqy-microhei）后重试。"]
+    # in English no Chinese font is needed, not even any font file: PDF's own Helvetica
+    monkeypatch.setattr(report, "LATIN_FONTS", ())
+    paths, failures = report.write_pack(reg, "2026-10", tmp_path / "en", "en")
+    assert failures == [] and [p.name for p in paths] == [
+        "2026-10-statistics.xlsx", "2026-10-report.html", "2026-10-report.pdf"]
+    text = PdfReader(paths[2]).pages[0].extract_text()
+    assert "Monthly" in text or "monthly" in text.lower()
+
+
+def test_amounts_carry_no_apostrophe_and_formulas_still_do(packs):
+    from core.export import neutralise
+
+    text = "".join(p.extract_text() for p in PdfReader(packs["zh"] / f"{QUARTER}-report.pdf").pages)
+    assert re.search(r"[+-]\d", text) and "'-" not in text and "'+" not in text
+    # in a CSV a plain number stays a number; text Excel would run as a formula does not
+    assert [neutralise(v) for v in ("-15000", "+3", "-12%", "=1+1", "-1, -2%")] == [
+        "-15000", "+3", "-12%", "'=1+1", "'-1, -2%"]
 
 
 def test_a_closed_period_pack_is_byte_for_byte_the_same_at_another_now(packs, demo_path,
@@ -175,3 +219,63 @@ def test_the_overdue_list_is_as_of_the_period_end(demo_path, schema):
     q3 = {s.key: s for s in build_sections(reg, QUARTER, "en")}
     due = pd.to_datetime(q3["overdue"].table["Due"])
     assert len(due) and (due < pd.Timestamp("2026-10-01")).all()
+
+
+def _walk(spec):
+    """Every dict in a Vega-Lite spec."""
+    if isinstance(spec, dict):
+        yield spec
+        for v in spec.values():
+            yield from _walk(v)
+    elif isinstance(spec, list):
+        for v in spec:
+            yield from _walk(v)
+
+
+def test_charts_read_from_across_the_room_in_the_same_colours_in_both_languages(demo_path):
+    # issue 12: horizontal bars with their names written out, titled axes, a percent axis for
+    # rates, and colours named in the chart (the page, the HTML and the PDF show the same)
+    reg = build_register(WorkbookStore(demo_path, load_schema()).read(), load_schema(),
+                         now=dt.datetime(2026, 11, 24, 10, 0))
+    colours = {}
+    for lang in ("zh", "en"):
+        charts = {s.key: s.chart.to_dict() for s in build_sections(reg, "2026-10", lang)
+                  if s.chart is not None}
+        assert {"trend", "on_time", "by_category", "ages"} <= set(charts)
+        for key, spec in charts.items():
+            nodes = list(_walk(spec))
+            assert spec["config"]["axis"]["labelLimit"] == 0, key  # never "Acceptance decisi…"
+            encodings = [n["encoding"] for n in nodes if "encoding" in n]
+            assert all(e[a].get("title") for e in encodings for a in ("x", "y") if a in e), key
+            if key != "trend":
+                assert all(e["y"]["type"] == "nominal" for e in encodings if "y" in e), key
+                assert spec["height"] == {"step": 30}, key
+            colours.setdefault(key, set()).add(str([n.get("color") for n in nodes
+                                                   if n.get("type") == "bar"]
+                                                  + [n["scale"]["range"] for n in nodes
+                                                     if "scale" in n and "range" in n["scale"]]))
+        rate = next(n for n in _walk(charts["on_time"]) if n.get("field") == "value"
+                    and "axis" in n)
+        assert rate["axis"]["format"] == ".0%" and rate["scale"]["domain"] == [0, 1]
+    assert all(len(c) == 1 for c in colours.values()), colours
+    assert "#1f6fb4" in str(colours["on_time"]) and "#e8731a" in str(colours["trend"])
+
+
+def test_csv_downloads_hold_whole_counts_and_percentages(demo_path):
+    reg = build_register(WorkbookStore(demo_path, load_schema()).read(), load_schema(),
+                         now=dt.datetime(2026, 11, 24, 10, 0))
+    overview = build_sections(reg, "2026-10", "en")[0].csv().set_index("Figure")
+    assert re.fullmatch(r"\d+", overview.loc["Received", "2026-10"])
+    assert re.fullmatch(r"\d+%", overview.loc["Satisfaction rate", "2026-10"])
+    assert not any(re.fullmatch(r"\d+\.0|0\.\d{3,}", v) for v in overview.to_numpy().ravel())
+
+
+def test_without_a_chinese_font_the_letter_pdf_says_so_on_the_page(demo_path, monkeypatch):
+    from core import report
+
+    from .test_app import app_on
+    monkeypatch.setattr(report, "CJK_FONTS", ())
+    at = app_on(demo_path, "zh", "closure")
+    assert "本机未安装中文字体，PDF 无法显示中文；请安装一种（Debian：apt-get install " \
+           "fonts-wqy-microhei）后重试。" in [w.value for w in at.warning]
+    assert "下载 Word（可编辑）" in [b.proto.label for b in at.get("download_button")]

@@ -114,6 +114,8 @@ def test_a_workbook_open_in_excel_is_refused_and_unchanged(tmp_path, schema):
     (tmp_path / "~$zh.xlsx").write_bytes(b"owner")
     with pytest.raises(LockedError) as err:
         WorkbookStore(path, schema).append("complaints", [{"id": "X", "subject": "s"}])
+    assert err.value.message("zh") == ("zh.xlsx 正在另一个程序中打开（Excel、WPS 或 LibreOffice 留下了 "
+                                      "~$zh.xlsx），请关闭后重试。未写入任何内容。")
     assert str(err.value) == ("zh.xlsx is open in another program (Excel, WPS or LibreOffice "
                               "left ~$zh.xlsx); close it and try again. Nothing was written.")
     assert path.read_bytes() == before
@@ -129,11 +131,15 @@ def test_update_checks_the_version_and_writes_an_audit_line(tmp_path, schema):
     reg = build_register(store.read(), schema, now=NOW)
     assert reg.table.loc[2, "handler"] == "Wang" and reg.table.loc[2, "version"] == 2
     audit = store.read().tabs["audit"].rows
-    assert audit[-1][1:] == ["clerk", "TS1", "handler", "", "Wang"]
-    with pytest.raises(ConflictError, match="was changed by clerk"):
+    assert audit[-1][1:] == ["clerk", "TS1", "Handler", "", "Wang"]  # the sheet's header
+    with pytest.raises(ConflictError, match="was changed by clerk") as conflict:
         store.update("TS1", {"handler": "Li"}, seen={"version": 1}, user="other", now=NOW)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError) as gone:
         store.update("TS9", {"handler": "Li"}, seen={"version": 1}, user="other", now=NOW)
+    # issue 12: the Chinese UI says it in Chinese, all of it
+    assert conflict.value.message("zh").startswith("投诉 TS1 在您打开后已被 clerk 于 ")
+    assert conflict.value.message("zh").endswith("修改，未写入任何内容。请刷新后重新填写。")
+    assert gone.value.message("zh") == "登记表中已没有投诉 TS9（可能有人删除了该行），未写入任何内容。"
 
 
 def test_init_creates_tabs_headers_dropdowns_and_freezes_without_touching_data(tmp_path,
@@ -255,5 +261,5 @@ def test_an_update_rewrites_only_the_row_without_loading_the_workbook(demo_path,
     cell = openpyxl.load_workbook(path)["投诉登记"].cell(row=target, column=cols["handler"] + 1)
     assert cell.value == "=赵六" and cell.data_type == "s" and cell.font.bold  # style kept
     assert [r[1:4] for r in after.tabs["audit"].rows[-2:]] == [
-        ["clerk", cid, "handler"], ["clerk", cid, "last_followup_at"]]  # a line per field
+        ["clerk", cid, "处理人"], ["clerk", cid, "最近跟进时间"]]  # a line per field, by its header
     assert build_register(after, schema, now=NOW).problems == []

@@ -103,10 +103,13 @@ class UpdatePlan:
 
 
 def audit_lines(now: dt.datetime, user: str, complaint_id: str,
-                changes: dict[str, tuple[str, str]]) -> list[dict[str, object]]:
-    """Audit records (time, user, id, field, old, new) for the given field changes."""
-    return [{"time": now, "user": user, "id": complaint_id, "field": k, "old": old, "new": new}
-            for k, (old, new) in changes.items()]
+                changes: dict[str, tuple[str, str]], names: dict[str, str] | None = None
+                ) -> list[dict[str, object]]:
+    """Audit records (time, user, id, field, old, new) for the given field changes; a field
+    is named by `names` (the sheet's own header, as people read the tab), else its key."""
+    names = names or {}
+    return [{"time": now, "user": user, "id": complaint_id, "field": names.get(k) or k,
+             "old": old, "new": new} for k, (old, new) in changes.items()]
 
 
 def record_row(tab: Tab, header: list[object], record: dict[str, object]) -> list[object]:
@@ -135,7 +138,8 @@ def locate(tab: Tab, raw: RawTab, complaint_id: str) -> int:
     hits = [i for i, r in enumerate(raw.rows) if c < len(r) and norm(text_of(r[c])) == want]
     if not hits:
         raise NotFoundError(f"Complaint {complaint_id} is no longer in the register "
-                            f"(someone may have deleted the row); nothing was written.")
+                            f"(someone may have deleted the row); nothing was written.",
+                            complaint_id=complaint_id)
     if len(hits) > 1:
         rows = ", ".join(str(raw.sheet_row(i)) for i in hits)
         raise RegisterError(f"Complaint {complaint_id} is on more than one row ({rows}); "
@@ -179,7 +183,9 @@ def plan_update(tab: Tab, raw: RawTab, complaint_id: str, changes: dict[str, obj
                   if changed_by_hand else "")
         raise ConflictError(f"Complaint {complaint_id} was changed{who}{when}{fields} after you "
                             f"opened it; nothing was written. Reload it and enter your change "
-                            f"again.", by=by, at=at)
+                            f"again.", by=by, at=at, complaint_id=complaint_id,
+                            fields={lang: [tab.column(k).header(lang) for k in changed_by_hand]
+                                    for lang in ("zh", "en")})
     diffs = {k: (text_of(cell(k)), text_of(v)) for k, v in changes.items()
              if _same(cell(k)) != _same(v)}
     sheet_row = raw.sheet_row(i)
@@ -187,7 +193,8 @@ def plan_update(tab: Tab, raw: RawTab, complaint_id: str, changes: dict[str, obj
     writes = {k: changes[k] for k in diffs}
     writes.update(version=new_version, updated_at=stamp, updated_by=user)
     cells = [CellChange(sheet_row, cols[k], v) for k, v in writes.items()]
-    return UpdatePlan(sheet_row, cells, audit_lines(now, user, complaint_id, diffs),
+    headers = {k: text_of(raw.header[cols[k]]) for k in diffs if cols[k] < len(raw.header)}
+    return UpdatePlan(sheet_row, cells, audit_lines(now, user, complaint_id, diffs, headers),
                       {k: o for k, (o, _) in diffs.items()})
 
 

@@ -114,9 +114,8 @@ class WorkbookLock:
                     self._reclaim()
                     continue
                 if time.monotonic() >= deadline:
-                    raise LockedError(f"Another process is writing {self.path.name[1:-5]} "
-                                      f"(lock file {self.path.name}); try again in a moment. "
-                                      f"Nothing was written.") from None
+                    raise LockedError("writing_elsewhere", name=self.path.name[1:-5],
+                                      lock=self.path.name) from None
                 time.sleep(0.02 + 0.03 * (os.getpid() % 3))
                 continue
             with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -152,8 +151,7 @@ def replace_atomically(tmp: str | os.PathLike, path: Path) -> None:
     try:
         os.replace(tmp, path)
     except PermissionError as exc:
-        raise LockedError(f"{path.name} cannot be replaced ({exc.strerror}); it is probably open "
-                          f"in Excel or WPS. Close it and try again. Nothing was written.") from exc
+        raise LockedError("cannot_replace", name=path.name, why=exc.strerror) from exc
 
 
 @contextlib.contextmanager
@@ -162,8 +160,7 @@ def temporary_beside(path: Path) -> Iterator[str]:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise RegisterError(f"Cannot write in the folder of {path.name} ({exc.strerror}); "
-                            f"nothing was written.") from exc
+        raise LockedError("folder_not_writable", name=path.name, why=exc.strerror) from exc
     os.close(fd)
     try:
         yield tmp
@@ -201,8 +198,7 @@ def _put(cell, value: object) -> None:
 
 
 def _busy(path: Path, exc: Exception) -> RegisterError:
-    return LockedError(f"{path.name} is not a complete workbook right now ({exc}); another "
-                       f"program may be saving it. Try again in a moment. Nothing was written.")
+    return LockedError("saving_elsewhere", name=path.name, why=exc)
 
 
 class WorkbookStore(Store):
@@ -287,9 +283,7 @@ class WorkbookStore(Store):
         self._check_writable()
         for owner in _owner_files(self.path):
             if owner.exists():
-                raise LockedError(f"{self.path.name} is open in another program (Excel, WPS or "
-                                  f"LibreOffice left {owner.name}); close it and try again. "
-                                  f"Nothing was written.")
+                raise LockedError("open_elsewhere", name=self.path.name, owner=owner.name)
         with WorkbookLock(self.path):
             remove_leftovers(self.path)
             yield
