@@ -181,10 +181,12 @@ def detail(reg, q: pd.DataFrame, pick: str) -> None:
     left, right = st.columns(2)
     with left:
         st.subheader(t("complaint_details"))
-        st.dataframe(field_table(reg, person, row, DETAILS), hide_index=True, width="stretch")
+        details = field_table(reg, person, row, DETAILS)
+        st.dataframe(details, hide_index=True, width="stretch", height=38 + 35 * len(details))
         st.subheader(t("milestones"))
-        st.dataframe(field_table(reg, person, row, MILESTONES), hide_index=True,
-                     width="stretch", key=f"q_ms_{row}_{r['version']}")
+        milestones = field_table(reg, person, row, MILESTONES)
+        st.dataframe(milestones, hide_index=True, width="stretch",
+                     height=38 + 35 * len(milestones), key=f"q_ms_{row}_{r['version']}")
     with right:
         if r["warning_level"]:
             st.write(t("routing_" + ROUTING[r["warning_level"]]))

@@ -87,11 +87,11 @@ class Page:
         return schema().tab("complaints").column(key).header(self.lang)
 
     def idle(self):
-        time.sleep(0.6)
+        time.sleep(0.4)  # Streamlit shows its running sign a moment after a gesture
         self.wait.until(lambda d: not d.find_elements(
             self.By.CSS_SELECTOR, "[data-testid='stStatusWidgetRunningIcon'],"
                                   "[data-testid='stStatusWidgetRunningManIcon']"))
-        time.sleep(0.3)
+        time.sleep(0.1)
 
     def x(self, xpath):
         return self.wait.until(lambda d: d.find_element(self.By.XPATH, xpath))
@@ -132,14 +132,20 @@ class Page:
         return {m.text.split("\n")[0]: int(m.text.split("\n")[1]) for m in
                 self.d.find_elements(self.By.CSS_SELECTOR, "[data-testid='stMetric']")}
 
-    def grid(self, n=0):
-        """The n-th table's rows as text (read from the grid's accessible table)."""
-        tables = self.wait.until(lambda d: d.find_elements(
-            self.By.CSS_SELECTOR, ".stDataFrame table"))
-        rows = tables[n].find_elements(self.By.TAG_NAME, "tr")
-        out = [[c.get_attribute("textContent") for c in r.find_elements(
-            self.By.CSS_SELECTOR, "th, td")] for r in rows]
-        return [r for r in out if r]
+    def grid(self, n=0, rows=None):
+        """The n-th table's rows as text (read from the grid's accessible table); with `rows`,
+        once it holds that many (the header included)."""
+        def read(d):
+            try:
+                tables = d.find_elements(self.By.CSS_SELECTOR, ".stDataFrame table")
+                out = [[c.get_attribute("textContent") for c in r.find_elements(
+                    self.By.CSS_SELECTOR, "th, td")]
+                    for r in tables[n].find_elements(self.By.TAG_NAME, "tr")]
+            except (self.stale, IndexError):
+                return None
+            out = [r for r in out if r]
+            return out if rows is None or len(out) == rows else None
+        return self.wait.until(read)
 
     def line(self, start):
         """The text of the paragraph that (after its icon) starts with `start`."""
@@ -196,8 +202,7 @@ def _day(p, url, register, tmp_path, lang):
     p.type(p.t("queue_search"), number, enter=True)
     p.idle()
     line = q.loc[q["id"].eq(number)].iloc[0]
-    rows = p.grid()
-    assert len(rows) == 2, rows  # the header and our complaint only
+    rows = p.grid(rows=2)  # the header and our complaint only
     shown = dict(zip(rows[0], rows[1], strict=False))
     assert shown[p.t("col_id")] == number and shown[p.t("col_subject")] == subject
     assert shown[p.t("col_step")] == p.t("step_accept") == {"zh": "作出受理决定",
