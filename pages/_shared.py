@@ -172,7 +172,7 @@ def choices(reg: Register, key: str) -> tuple[list[str], callable]:
 
 
 def field_input(reg: Register, key: str, widget_key: str, required: bool = False,
-                problems: dict | None = None) -> None:
+                problems: dict | None = None, time_hint: str = "received_hint") -> None:
     """One register column as a widget, with its problem shown right under it."""
     col = reg.tab.column(key)
     title = col.header(lang()) + (" *" if required else "")
@@ -189,7 +189,7 @@ def field_input(reg: Register, key: str, widget_key: str, required: bool = False
     elif key in ("description", "request", "root_cause", "corrective_action", "notes"):
         st.text_area(title, key=widget_key, height=80)
     elif col.type == "datetime":
-        st.text_input(title, key=widget_key, placeholder=t("received_hint"))
+        st.text_input(title, key=widget_key, placeholder=t(time_hint))
     else:
         st.text_input(title, key=widget_key)
     if problems and key in problems:

@@ -58,12 +58,12 @@ def _write(reg, row, changes, message, blank_is_now=False, form=()) -> None:
 
 
 def _record_missing(reg, row, keys) -> None:
+    # several items at once, each optional: a field left blank records nothing (a time is
+    # "now" only when the word is typed; the form says so)
     changes = {k: st.session_state.get(f"c_{k}", "") for k in keys}
-    # a pick left empty records nothing; a date-time left blank means now
-    changes = {k: v for k, v in changes.items()
-               if v not in ("", None) or reg.tab.column(k).type == "datetime"}
+    changes = {k: v for k, v in changes.items() if str(v or "").strip()}
     if changes:
-        _write(reg, row, changes, t("recorded"), blank_is_now=True, form=keys)
+        _write(reg, row, changes, t("recorded"), form=keys)
 
 
 def _repeat(reg, row, pick) -> None:
@@ -126,7 +126,7 @@ def closure_view() -> None:
         with st.form("close_missing"):
             st.markdown(f"**{t('record_missing')}**")
             for k in todo:
-                field_input(reg, k, f"c_{k}")
+                field_input(reg, k, f"c_{k}", time_hint="time_hint_now")
             st.form_submit_button(t("record"), on_click=_record_missing, args=(reg, row, todo))
     if closed:
         st.info(t("closed_already"))

@@ -126,3 +126,18 @@ def test_an_off_list_first_receiver_is_saved_and_flagged(copy):
     assert [w.value for w in at.warning] == ["“张三丰”不在用户名单中，请核对（仍可保存）。"]
     t = read(copy).table
     assert t["first_receiver"].iloc[-1] == "张三丰"
+
+
+def test_on_the_closure_page_a_blank_time_records_nothing_and_now_is_typed(tmp_path):
+    # R-CLOSE 6 and 8 missing: recording the archive alone must not invent a callback time
+    at = app_on(closable_book(tmp_path, Archived="", Callback=""), "en", "closure")
+    assert at.text_input(key="c_callback_at").placeholder == (
+        "e.g. 2026-11-24 09:05, or now; left blank, nothing is recorded")
+    at.selectbox(key="c_archived").set_value("yes")
+    next(b for b in at.button if b.label == "Record").click().run()
+    t = read(tmp_path / "c.xlsx").table.loc[2]
+    assert t["archived"] and pd.isna(t["callback_at"])
+    at.text_input(key="c_callback_at").set_value("now")
+    next(b for b in at.button if b.label == "Record").click().run()
+    assert read(tmp_path / "c.xlsx").table.at[2, "callback_at"] == dt.datetime(2026, 11, 24, 10)
+    assert not at.button(key="close_go").disabled
