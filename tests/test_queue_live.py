@@ -140,13 +140,18 @@ def test_days_under_one_are_hours_and_no_clock_is_blank():
 
 
 def test_the_queues_overdue_count_is_the_statistics_overdue_count(demo_path):
-    # R-STATS: the queue and the statistics' overdue list say the same of the same moment
-    reg = read(demo_path)
+    # R-STATS / R-STATE: at a month's last moment the queue's counts and the statistics' lists
+    # of that month (open and overdue at its end) say the same
+    end = dt.datetime(2026, 11, 30, 23, 59, 59)
+    reg = build_register(WorkbookStore(demo_path, schema()).read(), schema(), now=end)
     q = queue_frame(reg)
-    table = open_list(reg, parse_period("2026-11"), "en", overdue_only=False)
-    assert len(table) >= len(q)  # the month's end sees every row open today (and no fewer)
-    assert queue_counts(q, reg.now)["overdue"] > 0
-    assert "" not in set(table["State"])  # every open row has a state in the statistics too
+    counts = queue_counts(q, reg.now)
+    period = parse_period("2026-11")
+    carried = open_list(reg, period, "en", overdue_only=False)
+    overdue = open_list(reg, period, "en", overdue_only=True)
+    assert counts["overdue"] > 0
+    assert (counts["open"], counts["overdue"]) == (len(carried), len(overdue))
+    assert "" not in set(carried["State"])  # every open row has a state there too
 
 
 def test_mine_and_my_department_follow_the_signed_in_person():
