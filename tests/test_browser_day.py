@@ -270,3 +270,44 @@ def _day(p, url, register, tmp_path, lang):
     assert names == [f"{period}-report.html", f"{period}-report.pdf",
                      f"{period}-statistics.xlsx"]
     assert overview in html
+
+
+def test_an_open_queue_shows_a_row_added_by_someone_else_within_the_read_window(
+        demo_path, tmp_path):
+    # the read window (ttl) is 3 s here: the queue refreshes itself without any gesture
+    from core.intake import register_complaint
+
+    register = tmp_path / "register.xlsx"
+    shutil.copy(demo_path, register)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text("[connections.gsheets]\nttl = 3\n")
+    port = free_port()
+    env = {**os.environ, "COMPLAINTS_WORKBOOK": str(register), "COMPLAINTS_USER": ME,
+           "COMPLAINTS_SECRETS": str(secrets)}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--server.headless", "true", "--secrets.files", str(secrets)],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    driver = chrome(tmp_path / "chrome")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url)
+        p = Page(driver, "en")
+        driver.get(f"{url}/queue")
+        p.x("//*[text()='English']").click()
+        p.x(f"//h2[contains(., {_lit(p.t('page_queue'))})]")
+        p.idle()
+        before = p.metrics()[p.t("open_count")]
+        store = WorkbookStore(register, schema())
+        now = dt.datetime.now(TZ).replace(tzinfo=None)
+        saved = register_complaint(store, read(register), {
+            "complainant": "王芳", "contact": "0571-88886666", "respondent": "工程部",
+            "subject": "added in the file", "description": "d", "request": "r",
+            "channel": "phone"}, user=ME, now=now)
+        assert saved.id
+        p.wait.until(lambda d: p.metrics().get(p.t("open_count")) == before + 1)
+    finally:
+        driver.quit()
+        proc.terminate()
+        proc.wait(timeout=20)
