@@ -26,7 +26,10 @@ NOT_SATISFIED = ("basically_satisfied", "unsatisfied")
 class Item:
     key: str        # label key: close_<key>
     ok: bool
-    record: tuple[str, ...]  # the columns to fill when it is missing
+    record: tuple[str, ...]  # the columns that make the item hold
+    missing: tuple[str, ...] = ()  # of those, the ones still blank that the item needs
+    why: str = ""   # when it fails with nothing blank: label key of the reason (a value is wrong)
+    value: str = ""  # the value the reason is about (a value-set key), if any
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,7 @@ def _rules(t: pd.DataFrame, policy: Policy) -> list[_Rule]:
         out.append(rule("corrective_action", ("corrective_action",), may_be_valid,
                         filled("corrective_action")))
     # Item 4: answered, in writing where the complaint came in writing or the preset asks.
-    written = (pd.Series(bool(cfg["written_reply"]), index=idx)
-               | t["channel"].isin(list(cfg["written_channels"])))
+    written = _written(t, policy)
     replied = t["first_reply_at"].notna()
     in_writing = _yes(t["reply_written"])
     out.append(rule("answered", ("first_reply_at", "reply_written"), everywhere,
@@ -108,11 +110,49 @@ def closure_problems(table: pd.DataFrame, policy: Policy, satisfaction: ValueSet
     return out
 
 
+#: a failing item whose columns are all filled: why, by the column the rule points at
+_WHY = {"reply_written": "close_why_not_in_writing", "satisfaction": "close_why_not_satisfied",
+        "reprocess_count": "close_why_escalated_early"}
+
+
 def checklist(reg: Register, row: int) -> list[Item]:
-    """Every R-CLOSE item that applies to the row, in the rule's order."""
+    """Every R-CLOSE item that applies to the row, in the rule's order. A failing item names
+    only what is still blank among what it needs (the column its rule points at, e.g. only
+    Written reply once First reply is recorded), or why a recorded value does not do (a
+    reply recorded as not written where one is required; 基本满意 is not satisfied)."""
     one = reg.table.loc[[row]]
-    return [Item(rule.key, bool(rule.ok[row]), rule.record)
-            for rule in _rules(one, reg.policy) if rule.applies[row]]
+    r = one.loc[row]
+    out = []
+    for rule in _rules(one, reg.policy):
+        if not rule.applies[row]:
+            continue
+        ok = bool(rule.ok[row])
+        missing: tuple[str, ...] = ()
+        why = value = ""
+        if not ok:
+            col = rule.column[row]
+            if _blank(r[col]) and col != "reprocess_count":  # that one the app writes itself
+                # the item's other blank columns that it also needs (4: the reply and, where
+                # required, its being written)
+                missing = tuple(c for c in rule.record if c == col or (
+                    rule.key == "answered" and c == "reply_written" and _blank(r[c])
+                    and rule.code[row] == "close_answered" and _written(one, reg.policy)[row]))
+            else:
+                why = _WHY.get(col, "")
+                value = str(r[col]) if col == "satisfaction" else ""
+        out.append(Item(rule.key, ok, rule.record, missing, why, value))
+    return out
+
+
+def _blank(v: object) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v) or v == ""
+
+
+def _written(t: pd.DataFrame, policy: Policy) -> pd.Series:
+    """R-CLOSE 4: where the answer must be in writing (the preset asks, or it came in writing)."""
+    cfg = policy.closure
+    return (pd.Series(bool(cfg["written_reply"]), index=t.index)
+            | t["channel"].isin(list(cfg["written_channels"])))
 
 
 def can_close(reg: Register, row: int) -> bool:

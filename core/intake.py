@@ -137,12 +137,14 @@ def check_values(reg: Register, values: dict[str, object], required=(),
     return [p for p in problems if p.column != "id"]
 
 
-def _resolve_now(reg: Register, values: dict[str, object], now: dt.datetime) -> dict[str, object]:
-    """`now` (or 现在) in a date-time field is the register's current time."""
+def _resolve_now(reg: Register, values: dict[str, object], now: dt.datetime,
+                 blank_is_now: bool = False) -> dict[str, object]:
+    """`now` (or 现在) in a date-time field is the register's current time; so is a blank
+    one when `blank_is_now` (a form that says "blank means now")."""
     out = dict(values)
     for k, v in values.items():
-        if isinstance(v, str) and v.strip().lower() in NOW_WORDS and \
-                reg.tab.column(k).type == "datetime":
+        is_now = isinstance(v, str) and v.strip().lower() in NOW_WORDS
+        if (is_now or (blank_is_now and _blank(v))) and reg.tab.column(k).type == "datetime":
             out[k] = now
         elif isinstance(v, dt.datetime):
             out[k] = clock.local(v, reg.policy.tz)
@@ -225,23 +227,29 @@ def register_complaint(store: Store, reg: Register, values: dict[str, object], *
 
 
 def record_milestones(store: Store, reg: Register, row: int, changes: dict[str, object], *,
-                      user: str | Who, now: dt.datetime) -> list[Problem]:
+                      user: str | Who, now: dt.datetime, blank_is_now: bool = False
+                      ) -> list[Problem]:
     """Write milestone fields of one row, if the whole row still validates with them.
 
     The row's version and the old values of the changed fields are checked by the store,
     so a concurrent edit is a conflict and nothing is written. Closing, reopening,
     escalating and assigning are actions of their own; `user` must be allowed each one on
     this row (core.access, R-RECUSE), else access.Refused is raised and nothing is written.
+
+    `blank_is_now`: a date-time field given blank is the register's current time (the forms
+    say "blank means now"); otherwise a blank clears the field (reprocessing clears the
+    result and the callback).
     """
-    return record(store, reg, row, changes, user=user, now=now)[0]
+    return record(store, reg, row, changes, user=user, now=now, blank_is_now=blank_is_now)[0]
 
 
 def record(store: Store, reg: Register, row: int, changes: dict[str, object], *,
-           user: str | Who, now: dt.datetime) -> tuple[list[Problem], dict[str, int]]:
+           user: str | Who, now: dt.datetime, blank_is_now: bool = False
+           ) -> tuple[list[Problem], dict[str, int]]:
     """`record_milestones`, also returning which fields lost characters a sheet cannot hold."""
     now = clock.local(now, reg.policy.tz)
     changes, cleaned = _clean_text({k: v for k, v in changes.items() if k not in OWNED})
-    changes = _resolve_now(reg, changes, now)
+    changes = _resolve_now(reg, changes, now, blank_is_now)
     who = acting(reg, user)
     for action in actions_of(reg, row, changes):
         require(reg, who, action, row)

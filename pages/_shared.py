@@ -15,6 +15,7 @@ from core import clock, config
 from core.access import CONFIDENTIAL, Who, may, may_see, pages_for
 from core.errors import RegisterError
 from core.i18n import label
+from core.picklists import off_list, pick_list
 from core.register import Register
 from core.service import register_from, store_for
 
@@ -188,17 +189,24 @@ def choices(reg: Register, key: str) -> tuple[list[str], callable]:
 
 
 def field_input(reg: Register, key: str, widget_key: str, required: bool = False,
-                problems: dict | None = None) -> None:
+                problems: dict | None = None, time_hint: str = "received_hint") -> None:
     """One register column as a widget, with its problem shown right under it."""
     col = reg.tab.column(key)
     title = col.header(lang()) + (" *" if required else "")
     if col.type in ("enum", "bool", "category"):
         opts, fmt = choices(reg, key)
         st.selectbox(title, opts, key=widget_key, format_func=fmt, **one())
+    elif pick_list(reg, key):  # people and departments: from the Users / Departments tabs
+        opts = pick_list(reg, key)
+        typed = st.session_state.get(widget_key)
+        if typed and typed not in opts:  # a value typed before (kept after a failed write)
+            opts = [*opts, typed]
+        st.selectbox(title, ["", *opts], key=widget_key, accept_new_options=True,
+                     placeholder=t("pick_or_type"))
     elif key in ("description", "request", "root_cause", "corrective_action", "notes"):
         st.text_area(title, key=widget_key, height=80)
     elif col.type == "datetime":
-        st.text_input(title, key=widget_key, placeholder=t("received_hint"))
+        st.text_input(title, key=widget_key, placeholder=t(time_hint))
     else:
         st.text_input(title, key=widget_key)
     if problems and key in problems:
@@ -270,6 +278,10 @@ def field_table(reg: Register, person: Who, row: int, keys) -> pd.DataFrame:
             v = t("masked")
         elif col.type in ("enum", "bool", "category"):
             v = shown_value(reg, k, v)
+        elif col.type == "datetime":
+            v = shown_time(v)
+        elif col.type == "date":
+            v = pd.Timestamp(v).strftime("%Y-%m-%d")
         rows.append({t("col_figure"): col.header(lang()), t("col_value"): str(v)})
     return pd.DataFrame(rows)
 
@@ -281,3 +293,14 @@ def shown_value(reg: Register, key: str, value) -> str:
         value = "yes" if value else "no"
     vs = reg.policy.categories if col.type == "category" else reg.schema.value_sets[col.values]
     return vs.label(str(value), lang())
+
+
+def off_list_warnings(reg: Register, values: dict) -> None:
+    """A warning per picked value that is on none of its tab's names (it was still saved)."""
+    for _key, value, tab in off_list(reg, values):
+        st.warning(esc(t("not_on_list", value=value, tab=t(f"tab_{tab}"))))
+
+
+def shown_time(v) -> str:
+    """A date-time as the pages show it, to the minute."""
+    return "" if v is None or pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d %H:%M")

@@ -4,7 +4,19 @@ import streamlit as st
 
 from core.errors import RegisterError
 from core.intake import INTAKE_FIELDS, INTAKE_REQUIRED, register_complaint
-from pages._shared import clear_cache, esc, failed, field_input, lang, now, page, register, store, t
+from pages._shared import (
+    clear_cache,
+    esc,
+    failed,
+    field_input,
+    lang,
+    now,
+    off_list_warnings,
+    page,
+    register,
+    store,
+    t,
+)
 
 FIELDS = ("received_at", *INTAKE_FIELDS)
 
@@ -24,6 +36,7 @@ def _save(reg) -> None:
                                            for p in saved.row_problems}
     if saved.id:
         st.session_state["intake_saved"] = saved
+        st.session_state["intake_written"] = values
         for k in FIELDS:
             st.session_state[f"in_{k}"] = ""
         clear_cache()
@@ -51,3 +64,4 @@ if reg is not None:
         lines = [t("due_line", clock=reg.policy.clock(c).label(lang()),
                    due=d.strftime("%Y-%m-%d %H:%M")) for c, d in saved.clocks.items()]
         st.success("  \n".join(esc(x) for x in [t("saved", id=saved.id), *lines]))
+        off_list_warnings(reg, st.session_state.get("intake_written", {}))

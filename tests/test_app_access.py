@@ -247,7 +247,7 @@ def test_with_no_sign_in_configured_the_operator_is_told_how_to_open_it_to_the_t
     at.run()
     assert any(c.value.startswith("No sign-in is configured: this dashboard serves only this "
                                   "computer") for c in at.caption)
-    assert not at.text_input  # the "your name" field is gone: the audit user is known
+    assert not at.sidebar.text_input  # the "your name" field is gone: the audit user is known
 
 
 # --- user text is text ------------------------------------------------------------------------
