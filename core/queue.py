@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from core.access import Who
-from core.closure import open_rows
+from core.closure import open_rows, tip_offs
 from core.flow import next_steps
 from core.i18n import label
 from core.register import Register
@@ -117,3 +117,17 @@ def remaining(days: float, lang: str) -> str:
     if d < 1:
         return label("hours_overdue" if over else "hours_left", lang, n=int(d * 24))
     return label("days_overdue" if over else "days_left", lang, n=int(d))
+
+
+#: what the tip-offs list shows (R-KIND: listed apart; its reporter for supervisors only)
+TIP_OFF_COLUMNS = ("id", "received_at", "complainant", "contact", "respondent", "subject",
+                   "department", "handler", "closed_at")
+
+
+def tip_off_frame(reg: Register, rows: pd.Index) -> pd.DataFrame:
+    """The tip-offs (举报) among `rows` (those the person may open), newest first, open ones
+    before closed ones: they have no complaint clocks, so the queue does not hold them."""
+    keep = tip_offs(reg).intersection(rows)
+    out = reg.table.loc[keep, list(TIP_OFF_COLUMNS)]
+    return out.sort_values(["closed_at", "received_at"], ascending=[True, False],
+                           na_position="first")

@@ -15,6 +15,7 @@ from core.i18n import label
 from core.intake import MILESTONES, record_milestones
 from core.queue import (
     STATES,
+    TIP_OFF_COLUMNS,
     filter_queue,
     mine,
     my_department,
@@ -22,6 +23,7 @@ from core.queue import (
     queue_frame,
     remaining,
     search,
+    tip_off_frame,
 )
 from pages._shared import (
     STATE_COLOURS,
@@ -221,7 +223,23 @@ def detail(reg, q: pd.DataFrame, pick: str) -> None:
         off_list_warnings(reg, st.session_state.pop("q_written", {}))
 
 
+def tip_off_list() -> None:
+    """R-KIND: tip-offs are listed apart; only a supervisor may open them (R-RECUSE)."""
+    reg = register()
+    if reg is None or person.wall:
+        return
+    tips = tip_off_frame(reg, visible_rows(reg, person))
+    if tips.empty:
+        return
+    with st.expander(f"{t('fig_tip_offs')}: {len(tips)}"):
+        view = pd.DataFrame({reg.tab.column(k).header(lang()): (
+            tips[k].map(shown_time) if k in ("received_at", "closed_at") else tips[k])
+            for k in TIP_OFF_COLUMNS})
+        st.dataframe(view, hide_index=True, width="stretch")
+
+
 person = page("queue")
 st.header(t("page_queue"))
 st.write(t("queue_intro"))
 queue_view()
+tip_off_list()

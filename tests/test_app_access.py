@@ -345,3 +345,20 @@ def test_markup_in_every_text_field_is_shown_literally_on_every_page(tmp_path, l
     for key in ("subject", "description", "request", "complainant", "contact", "address",
                 "respondent", "materials"):
         assert f"{key}: {INJECT}" in seen_literally, key
+
+
+def test_tip_offs_are_listed_apart_for_supervisors_only(demo, reg):
+    # R-KIND: a tip-off (举报) has no complaint clocks, so the queue lists it apart; its
+    # reporter is shown to supervisors only (R-RECUSE)
+    tips = reg.table[reg.table["kind"].eq("tip_off")]
+    assert len(tips) >= 2  # the demo register holds some
+    at = app_as(demo, SUPERVISOR, "queue")
+    (box,) = [e for e in at.expander if e.label.startswith("Tip-offs")]
+    assert box.label == f"Tip-offs (handled apart): {len(tips)}"
+    shown = box.dataframe[0].value
+    assert sorted(shown["Complaint No."]) == sorted(tips["id"])
+    assert sorted(shown["Complainant"]) == sorted(tips["complainant"])
+    queue = at.dataframe[0].value.to_string()
+    assert not [i for i in tips["id"] if i in queue]  # not in the queue itself
+    at = app_as(demo, people(reg)["clerk"], "queue")
+    assert not [e for e in at.expander if e.label.startswith("Tip-offs")]
