@@ -112,6 +112,11 @@ def queue_view() -> None:
     reg = register()
     if reg is None:
         return
+    queue_table(reg)
+    tip_off_list(reg)
+
+
+def queue_table(reg) -> None:
     q = queue_frame(reg)
     q = q[q["row"].isin(visible_rows(reg, person))]
     counts = queue_counts(q, reg.now)
@@ -223,10 +228,9 @@ def detail(reg, q: pd.DataFrame, pick: str) -> None:
         off_list_warnings(reg, st.session_state.pop("q_written", {}))
 
 
-def tip_off_list() -> None:
+def tip_off_list(reg) -> None:
     """R-KIND: tip-offs are listed apart; only a supervisor may open them (R-RECUSE)."""
-    reg = register()
-    if reg is None or person.wall:
+    if person.wall:
         return
     tips = tip_off_frame(reg, visible_rows(reg, person))
     if tips.empty:
@@ -242,4 +246,3 @@ person = page("queue")
 st.header(t("page_queue"))
 st.write(t("queue_intro"))
 queue_view()
-tip_off_list()
