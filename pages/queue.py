@@ -39,6 +39,7 @@ from pages._shared import (
     many,
     now,
     off_list_warnings,
+    one,
     page,
     register,
     shown_time,
@@ -174,8 +175,8 @@ def queue_table(reg) -> None:
     if st.session_state.get("queue_pick") and st.session_state["queue_pick"] not in set(q["id"]):
         st.session_state["queue_pick"] = None  # closed or gone since
         ids = [i for i in ids if i in set(q["id"])]
-    pick = st.selectbox(t("open_one"), [None, *ids], key="queue_pick",
-                        format_func=lambda i: "" if i is None else i)
+    pick = st.selectbox(t("open_one"), [None, *ids], key="queue_pick", **one(),
+                        format_func=lambda i: t("choose_one") if i is None else i)
     if pick:
         detail(reg, q, pick)
 

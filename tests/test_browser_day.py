@@ -258,6 +258,7 @@ def _day(p, url, register, tmp_path, lang):
     received = read(register).table["received_at"].dt.to_period("M").eq(period).sum()
     assert str(received) in overview  # today's complaint(s), this one included
     p.text(overview)
+    p.press(p.t("pack_make"))  # the pack is made on request, then offered for download
     p.press(p.t("download_pack"))
     pack = tmp_path / f"complaints-{period}.zip"
     for _ in range(240):

@@ -126,7 +126,7 @@ def walk(path, lang: str):
         at = app_on(path, lang, page)
         yield page, at
         if page == "queue" and at.dataframe:
-            first = at.dataframe[0].value.iloc[0, 1]
+            first = at.dataframe[0].value[label("col_id", lang)].iloc[0]
             at.selectbox(key="queue_pick").set_value(first).run()
             yield "queue (a complaint opened)", at
             fields = at.multiselect(key="q_fields")
