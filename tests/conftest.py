@@ -66,3 +66,15 @@ def demo_path(tmp_path_factory) -> Path:
     p = run_cli("demo", str(path), "--rows", "300", "--seed", "7", "--now", NOW)
     assert p.returncode == 0, p.stderr
     return path
+
+
+#: tests that take tens of seconds: started first, so that no worker is left running one of
+#: them alone at the end of the run (the suite stays under ten minutes on 2 cores)
+SLOW = ("test_three_processes_adding_50", "test_any_text_written_through",
+        "test_500_randomized_updates", "test_every_page_renders_in_both_languages[big_path")
+
+
+def pytest_collection_modifyitems(config, items):
+    def slow(item) -> bool:
+        return item.get_closest_marker("browser") is not None or item.name.startswith(SLOW)
+    items.sort(key=lambda item: not slow(item))  # stable: the rest keep their order
