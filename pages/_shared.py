@@ -15,6 +15,7 @@ from core import clock, config
 from core.access import CONFIDENTIAL, Who, may, may_see, pages_for
 from core.errors import RegisterError
 from core.i18n import label
+from core.intake import record_milestones
 from core.picklists import off_list, pick_list
 from core.register import Register
 from core.service import register_from, store_for
@@ -304,3 +305,35 @@ def off_list_warnings(reg: Register, values: dict) -> None:
 def shown_time(v) -> str:
     """A date-time as the pages show it, to the minute."""
     return "" if v is None or pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d %H:%M")
+
+
+def record_and_say(reg: Register, row: int, changes: dict, person: Who, prefix: str,
+                   message: str, blank_is_now: bool = False) -> list | None:
+    """A form's or button's callback: record the milestones, then keep what to say under
+    `{prefix}_outcome` for `show_outcome` (the page redraws after the write). Returns the
+    problems ([] when written), or None when the store refused the write."""
+    try:
+        bad = record_milestones(store(), reg, row, changes, user=person, now=now(),
+                                blank_is_now=blank_is_now)
+    except RegisterError as exc:
+        st.session_state[f"{prefix}_outcome"] = ("error", failed(exc))
+        return None
+    if bad:
+        st.session_state[f"{prefix}_outcome"] = ("error", "  \n".join(
+            esc(f"{reg.tab.column(p.column).header(lang())}: {p.message(reg.tab, lang())}")
+            for p in bad))
+        return bad
+    clear_cache()
+    st.session_state[f"{prefix}_outcome"] = ("success", esc(message))
+    st.session_state[f"{prefix}_written"] = dict(changes)
+    return []
+
+
+def show_outcome(reg: Register, prefix: str) -> None:
+    """What the last write of this form said; after a success, off-list names flagged."""
+    kind, text = st.session_state.pop(f"{prefix}_outcome", (None, None))
+    if kind == "error":
+        st.error(text)
+    elif kind == "success":
+        st.success(text)
+        off_list_warnings(reg, st.session_state.pop(f"{prefix}_written", {}))

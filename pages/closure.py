@@ -16,7 +16,7 @@ from core.closure import (
     times_reprocessed,
 )
 from core.errors import RegisterError
-from core.intake import record_milestones, register_complaint
+from core.intake import register_complaint
 from pages._shared import (
     choices,
     clear_cache,
@@ -26,9 +26,10 @@ from pages._shared import (
     lang,
     letter_downloads,
     now,
-    off_list_warnings,
     page,
+    record_and_say,
     register,
+    show_outcome,
     store,
     t,
 )
@@ -37,20 +38,8 @@ from pages._shared import (
 def _write(reg, row, changes, message, blank_is_now=False, form=()) -> None:
     """A button's or the form's callback: write, then say so (the form cleared) or say why not
     (the form kept)."""
-    try:
-        bad = record_milestones(store(), reg, row, changes, user=person, now=now(),
-                                blank_is_now=blank_is_now)
-    except RegisterError as exc:
-        st.session_state["c_outcome"] = ("error", failed(exc))
+    if record_and_say(reg, row, changes, person, "c", message, blank_is_now) != []:
         return
-    if bad:
-        st.session_state["c_outcome"] = ("error", "  \n".join(
-            esc(f"{reg.tab.column(p.column).header(lang())}: {p.message(reg.tab, lang())}")
-            for p in bad))
-        return
-    clear_cache()
-    st.session_state["c_outcome"] = ("success", esc(message))
-    st.session_state["c_written"] = dict(changes)
     for k in form:
         st.session_state.pop(f"c_{k}", None)
     if "closed_at" in changes:  # keep showing it, closed, with the close button disabled
@@ -150,12 +139,7 @@ def closure_view() -> None:
             c.button(t("escalate"), key="escalate", disabled=not can_escalate(reg, row),
                      help=None if can_escalate(reg, row) else t("escalate_after_reprocess"),
                      on_click=_write, args=(reg, row, {"escalated": "yes"}, t("recorded")))
-    kind, text = st.session_state.pop("c_outcome", (None, None))
-    if kind == "error":
-        st.error(text)
-    elif kind == "success":
-        st.success(text)
-        off_list_warnings(reg, st.session_state.pop("c_written", {}))
+    show_outcome(reg, "c")
 
 
 person = page("closure")

@@ -9,10 +9,9 @@ import streamlit as st
 
 from core import config
 from core.access import may_see, recordable, visible_rows
-from core.errors import RegisterError
 from core.flags import ROUTING
 from core.i18n import label
-from core.intake import MILESTONES, record_milestones
+from core.intake import MILESTONES
 from core.queue import (
     STATES,
     TIP_OFF_COLUMNS,
@@ -28,23 +27,20 @@ from core.queue import (
 from pages._shared import (
     STATE_COLOURS,
     choices,
-    clear_cache,
     esc,
-    failed,
     field_input,
     field_table,
     header_of,
     lang,
     letter_downloads,
     many,
-    now,
-    off_list_warnings,
     one,
     page,
+    record_and_say,
     register,
+    show_outcome,
     shown_time,
     state_label,
-    store,
     t,
 )
 
@@ -62,21 +58,12 @@ def _record(reg, row: int) -> None:
     if not fields:
         return
     changes = {k: st.session_state.get(f"q_{k}", "") for k in fields}
-    try:
-        bad = record_milestones(store(), reg, row, changes, user=person, now=now(),
-                                blank_is_now=True)
-    except RegisterError as exc:
-        st.session_state["q_outcome"] = ("error", failed(exc))
+    bad = record_and_say(reg, row, changes, person, "q", t("recorded"), blank_is_now=True)
+    if bad is None:
         return
     st.session_state["q_problems"] = {p.column: p.message(reg.tab, lang()) for p in bad}
     if bad:
-        st.session_state["q_outcome"] = ("error", "  \n".join(
-            esc(f"{reg.tab.column(p.column).header(lang())}: {p.message(reg.tab, lang())}")
-            for p in bad))
         return
-    clear_cache()
-    st.session_state["q_outcome"] = ("success", t("recorded"))
-    st.session_state["q_written"] = {k: v for k, v in changes.items()}
     for k in fields:
         st.session_state.pop(f"q_{k}", None)
     st.session_state["q_fields"] = []
@@ -221,12 +208,7 @@ def detail(reg, q: pd.DataFrame, pick: str) -> None:
         for k in fields:
             field_input(reg, k, f"q_{k}", problems=problems)
         st.form_submit_button(t("record"), type="primary", on_click=_record, args=(reg, row))
-    kind, text = st.session_state.pop("q_outcome", (None, None))
-    if kind == "error":
-        st.error(text)
-    elif kind == "success":
-        st.success(text)
-        off_list_warnings(reg, st.session_state.pop("q_written", {}))
+    show_outcome(reg, "q")
 
 
 def tip_off_list(reg) -> None:
