@@ -1,6 +1,7 @@
 """End to end in real headless Chromium: start the app, register a complaint, find it in
 the queue. Uses Debian's chromium and chromium-driver (installed by test.sh)."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -26,23 +27,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def serving(register, secrets, **env):
+    """The dashboard on `register` with the secrets file `secrets` (none there: no sign-in,
+    this machine's operator), until the block ends; yields its URL."""
+    port = free_port()
+    env = {**os.environ, "COMPLAINTS_WORKBOOK": str(register), **env}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--server.headless", "true",
+                             "--secrets.files", str(secrets)], cwd=ROOT,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
 @pytest.fixture
 def server(demo_path, tmp_path):
     register = tmp_path / "register.xlsx"
     shutil.copy(demo_path, register)
-    port = free_port()
-    env = {**os.environ, "COMPLAINTS_WORKBOOK": str(register)}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--server.headless", "true",  # no sign-in: this machine's operator
-                             "--secrets.files", str(tmp_path / "no-secrets.toml")], cwd=ROOT,
-                            env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    wait_healthy(url)
-    yield url, register
-    proc.terminate()
-    proc.wait(timeout=20)
+    with serving(register, tmp_path / "no-secrets.toml") as url:
+        yield url, register
 
 
 def chrome(profile):

@@ -6,10 +6,7 @@ workbook it wrote."""
 
 import datetime as dt
 import io
-import os
 import shutil
-import subprocess
-import sys
 import time
 import zipfile
 from html import unescape
@@ -26,8 +23,7 @@ from core.schema import schema
 from core.sections import build_sections
 from core.store.workbook import WorkbookStore
 
-from .conftest import ROOT
-from .test_browser import chrome, free_port, wait_healthy
+from .test_browser import chrome, serving
 
 pytestmark = pytest.mark.browser
 ME = DEMO_USERS["supervisor"]["zh"]  # the operator of this machine, on the Users tab
@@ -40,18 +36,8 @@ def live(demo_path, tmp_path_factory):
     folder = tmp_path_factory.mktemp("day")
     register = folder / "register.xlsx"
     shutil.copy(demo_path, register)
-    port = free_port()
-    env = {**os.environ, "COMPLAINTS_WORKBOOK": str(register), "COMPLAINTS_USER": ME}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--server.headless", "true",
-                             "--secrets.files", str(folder / "no-secrets.toml")], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    wait_healthy(url)
-    yield url, register
-    proc.terminate()
-    proc.wait(timeout=20)
+    with serving(register, folder / "no-secrets.toml", COMPLAINTS_USER=ME) as url:
+        yield url, register
 
 
 def read(path):
@@ -282,33 +268,23 @@ def test_an_open_queue_shows_a_row_added_by_someone_else_within_the_read_window(
     shutil.copy(demo_path, register)
     secrets = tmp_path / "secrets.toml"
     secrets.write_text("[connections.gsheets]\nttl = 3\n")
-    port = free_port()
-    env = {**os.environ, "COMPLAINTS_WORKBOOK": str(register), "COMPLAINTS_USER": ME,
-           "COMPLAINTS_SECRETS": str(secrets)}
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--server.headless", "true", "--secrets.files", str(secrets)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
     driver = chrome(tmp_path / "chrome")
     try:
-        url = f"http://127.0.0.1:{port}"
-        wait_healthy(url)
-        p = Page(driver, "en")
-        driver.get(f"{url}/queue")
-        p.x("//*[text()='English']").click()
-        p.x(f"//h2[contains(., {_lit(p.t('page_queue'))})]")
-        p.idle()
-        before = p.metrics()[p.t("open_count")]
-        store = WorkbookStore(register, schema())
-        now = dt.datetime.now(TZ).replace(tzinfo=None)
-        saved = register_complaint(store, read(register), {
-            "complainant": "王芳", "contact": "0571-88886666", "respondent": "工程部",
-            "subject": "added in the file", "description": "d", "request": "r",
-            "channel": "phone"}, user=ME, now=now)
-        assert saved.id
-        p.wait.until(lambda d: p.metrics().get(p.t("open_count")) == before + 1)
+        with serving(register, secrets, COMPLAINTS_USER=ME,
+                     COMPLAINTS_SECRETS=str(secrets)) as url:
+            p = Page(driver, "en")
+            driver.get(f"{url}/queue")
+            p.x("//*[text()='English']").click()
+            p.x(f"//h2[contains(., {_lit(p.t('page_queue'))})]")
+            p.idle()
+            before = p.metrics()[p.t("open_count")]
+            store = WorkbookStore(register, schema())
+            now = dt.datetime.now(TZ).replace(tzinfo=None)
+            saved = register_complaint(store, read(register), {
+                "complainant": "王芳", "contact": "0571-88886666", "respondent": "工程部",
+                "subject": "added in the file", "description": "d", "request": "r",
+                "channel": "phone"}, user=ME, now=now)
+            assert saved.id
+            p.wait.until(lambda d: p.metrics().get(p.t("open_count")) == before + 1)
     finally:
         driver.quit()
-        proc.terminate()
-        proc.wait(timeout=20)
