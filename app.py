@@ -4,10 +4,10 @@ from functools import partial
 
 import streamlit as st
 
-from core.access import may, page_refusal, pages_for
-from core.i18n import label
-from core.policy import policy_names, policy_title
-from core.service import ensure_demo
+from core.front.service import ensure_demo
+from core.reading.i18n import label
+from core.rules.access import may, page_refusal, pages_for
+from core.rules.policy import policy_names, policy_title
 from pages import _auth
 from pages._shared import clear_cache, esc, t, target
 

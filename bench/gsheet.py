@@ -26,8 +26,8 @@ import responses  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
-from core.demo import demo_records  # noqa: E402
-from core.schema import schema  # noqa: E402
+from core.front.demo import demo_records  # noqa: E402
+from core.reading.schema import schema  # noqa: E402
 from core.store.gsheet import GSheetStore, raw_value  # noqa: E402
 from tests.sheets_fake import TOKEN_URL, FakeSheets  # noqa: E402
 
@@ -90,7 +90,7 @@ def main() -> None:
         bare = recs[rows // 3]["id"]  # no row from a read: the ID column finds it
         column = measure(fake, lambda: store.update(bare, {"handler": "x"}, seen={"version": 1},
                                                     user="b", now=NOW))
-        cid = recs[rows // 2]["id"]  # as core.intake.record passes it: its row in the read
+        cid = recs[rows // 2]["id"]  # as core.commands.intake.record passes it: its row in the read
         first = measure(fake, lambda: store.update(cid, {"handler": "x"}, seen={
             "version": 1, "row": rows // 2 + 2}, user="b", now=NOW))
         again = measure(fake, lambda: store.update(cid, {"handler": "y"}, seen={"version": 2},

@@ -15,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.demo import demo_records  # noqa: E402
-from core.schema import schema  # noqa: E402
+from core.front.demo import demo_records  # noqa: E402
+from core.reading.schema import schema  # noqa: E402
 from core.store.workbook import WorkbookStore  # noqa: E402
 
 OUT = ROOT / "bench" / "out"

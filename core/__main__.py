@@ -1,9 +1,9 @@
 import sys
 
-from core import prefetch
+from core.store import prefetch
 
 prefetch.start(sys.argv[1:])  # the file is read while the rest is imported
 
-from core.cli import main  # noqa: E402
+from core.front.cli import main  # noqa: E402
 
 sys.exit(main())

@@ -19,7 +19,7 @@ class Said(RegisterError):
         super().__init__(self.message("en"))
 
     def message(self, lang: str) -> str:
-        from core.i18n import message
+        from core.reading.i18n import message
 
         return message(self.section, self.code, lang, **self.params)
 
@@ -51,7 +51,7 @@ class ConflictError(RegisterError):
     def message(self, lang: str) -> str:
         if not self.complaint_id:
             return str(self)
-        from core.i18n import label, message
+        from core.reading.i18n import label, message
 
         names = self.fields.get(lang) or []
         return message("store", "conflict", lang, id=self.complaint_id,
@@ -71,6 +71,6 @@ class NotFoundError(RegisterError):
     def message(self, lang: str) -> str:
         if not self.complaint_id:
             return str(self)
-        from core.i18n import message
+        from core.reading.i18n import message
 
         return message("store", "not_found", lang, id=self.complaint_id)

@@ -1,5 +1,5 @@
 """Sign-in and who is looking: Streamlit's st.login (OIDC) when an [auth] provider is
-configured, else local accounts, else this machine's operator; the rules are core.access's."""
+configured, else local accounts, else this machine's operator; the rules are core.rules.access's."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import time
 
 import streamlit as st
 
-from core import accounts
-from core.access import Refused, Who, identify, operator
 from core.errors import RegisterError
-from core.schema import schema
+from core.front import accounts
+from core.reading.schema import schema
+from core.rules.access import Refused, Who, identify, operator
 from pages._shared import esc, lang, register, t
 
 SIGNED_IN = "signed_in"  # session key of the local account signed in (no widget has it)
-TOKEN = "session_token"  # the signed token the browser keeps for it (core.accounts)
+TOKEN = "session_token"  # the signed token the browser keeps for it (core.front.accounts)
 FORGET = "forget_session"  # set on sign-out: the browser's cookie is to be dropped
 
 

@@ -11,14 +11,15 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from core import clock, config
-from core.access import CONFIDENTIAL, Who, may, may_see, pages_for
+from core import config
+from core.commands.intake import record_milestones
 from core.errors import RegisterError
-from core.i18n import label
-from core.intake import record_milestones
-from core.picklists import off_list, pick_list
-from core.register import Register
-from core.service import register_from, store_for
+from core.front.service import register_from, store_for
+from core.reading.i18n import label
+from core.rules import clock
+from core.rules.access import CONFIDENTIAL, Who, may, may_see, pages_for
+from core.rules.picklists import off_list, pick_list
+from core.rules.register import Register
 
 # Streamlit starts in its legacy pages/ mode whenever a pages/ folder exists, and leaves it
 # only once app.py has called st.navigation. A first request straight to a page URL (a
@@ -229,7 +230,7 @@ def header_of(reg: Register, key: str, language: str) -> str:
 def letter_downloads(reg: Register, complaint_id: str, key: str) -> None:
     """The letters of one complaint (R-LETTER), in the register's language: pick one,
     download it as Word or PDF."""
-    from core.letters import letter_download, letter_filename, letter_kinds
+    from core.commands.letters import letter_download, letter_filename, letter_kinds
 
     current = lang()
     # a box per language: one kept across a change of language shows its old label
@@ -245,7 +246,7 @@ def letter_downloads(reg: Register, complaint_id: str, key: str) -> None:
     a, b = st.columns(2)
     a.download_button(t("letter_docx"), docx, name, key=f"{key}_docx", mime="application/"
                       "vnd.openxmlformats-officedocument.wordprocessingml.document")
-    from core.report import FontMissing, cjk_font
+    from core.reports.report import FontMissing, cjk_font
 
     try:  # said on the page, not only in the server's log, when the PDF cannot be made
         cjk_font()

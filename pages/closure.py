@@ -5,8 +5,10 @@ import pandas as pd
 import streamlit as st
 
 from core import config
-from core.access import may, may_see, recordable, visible_rows
-from core.closure import (
+from core.commands.intake import register_complaint
+from core.errors import RegisterError
+from core.rules.access import may, may_see, recordable, visible_rows
+from core.rules.closure import (
     can_close,
     can_escalate,
     checklist,
@@ -15,8 +17,6 @@ from core.closure import (
     reprocess_changes,
     times_reprocessed,
 )
-from core.errors import RegisterError
-from core.intake import register_complaint
 from pages._shared import (
     choices,
     clear_cache,

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+from core.commands.intake import INTAKE_FIELDS, INTAKE_REQUIRED, register_complaint
 from core.errors import RegisterError
-from core.intake import INTAKE_FIELDS, INTAKE_REQUIRED, register_complaint
 from pages._shared import (
     clear_cache,
     esc,

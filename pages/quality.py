@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core.access import CONFIDENTIAL, sight
+from core.rules.access import CONFIDENTIAL, sight
 from pages._shared import BANNER_WARNINGS, esc, lang, page, register, t
 
 person = page("quality")

@@ -8,11 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from core import config
-from core.access import may_see, recordable, visible_rows
-from core.flags import ROUTING
-from core.i18n import label
-from core.intake import MILESTONES
-from core.queue import (
+from core.commands.intake import MILESTONES
+from core.reading.i18n import label
+from core.rules.access import may_see, recordable, visible_rows
+from core.rules.flags import ROUTING
+from core.rules.queue import (
     STATES,
     TIP_OFF_COLUMNS,
     filter_queue,

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core.scoring import department_scores
+from core.rules.scoring import department_scores
 from pages._shared import esc, lang, page, register, t
 
 

@@ -5,11 +5,11 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core.access import may, seen_by
-from core.export import safe_csv
-from core.i18n import label
-from core.report import generated, pack_zip
-from core.sections import build_sections
+from core.reading.i18n import label
+from core.reports.export import safe_csv
+from core.reports.report import generated, pack_zip
+from core.reports.sections import build_sections
+from core.rules.access import may, seen_by
 from pages._shared import esc, lang, page, register, t
 
 LONG = 40  # characters: a table with longer cells is shown wrapped, not cut to its column

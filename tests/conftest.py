@@ -11,8 +11,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from core.demo import DEMO_USERS
-from core.schema import schema as load_schema
+from core.front.demo import DEMO_USERS
+from core.reading.schema import schema as load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2026-11-24T10:00:00+08:00"

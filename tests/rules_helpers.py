@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.register import build_register
-from core.schema import schema
-from core.store.base import RawBook, RawTab
+from core.reading.raw import RawBook, RawTab
+from core.reading.schema import schema
+from core.rules.register import build_register
 
 
 def register_of(records: list[dict], *, policy: str = "consumer", now: str = "2026-11-24 10:00",

@@ -1,4 +1,4 @@
-"""The role rules of core.access, enforced by the write commands (DESIGN.md "Who is looking";
+"""The role rules of core.rules.access, enforced by the write commands (DESIGN.md "Who is looking";
 RULES.md R-RECUSE: the person complained about never handles the complaint nor sees its
 complainant; tip-offs for supervisors only; viewers and the wall see no complainant)."""
 
@@ -7,7 +7,9 @@ import datetime as dt
 
 import pytest
 
-from core.access import (
+from core.commands.intake import record, register_complaint
+from core.reading.i18n import message
+from core.rules.access import (
     Refused,
     Who,
     actions_of,
@@ -20,9 +22,7 @@ from core.access import (
     refusal,
     sight,
 )
-from core.i18n import message
-from core.intake import record, register_complaint
-from core.register import build_register
+from core.rules.register import build_register
 from core.store.workbook import WorkbookStore
 
 from .conftest import SUPERVISOR, run_cli, write_xlsx
@@ -260,8 +260,8 @@ def test_the_write_commands_audit_the_acting_user(path, reg, schema):
 
 
 def test_every_refusal_and_action_label_exists_in_both_languages():
-    from core.access import ACTIONS
-    from core.i18n import label
+    from core.reading.i18n import label
+    from core.rules.access import ACTIONS
     for code in ("unknown_user", "no_users", "unverified", "users_unreadable", "bad_role", "not_allowed",
                  "not_theirs", "recused", "tip_off", "wall"):
         for lang in ("zh", "en"):
@@ -298,8 +298,8 @@ def test_cli_report_is_for_supervisors(demo_path, tmp_path):
 
 def test_no_contact_details_in_the_report_pack(demo_path, schema):
     # R-RECUSE: never in a report — neither a complainant's name nor their contact
-    from core.report import render_html
-    from core.sections import build_sections
+    from core.reports.report import render_html
+    from core.reports.sections import build_sections
 
     reg = build_register(WorkbookStore(demo_path, schema).read(), schema, now=NOW)
     t = reg.table
@@ -330,8 +330,8 @@ def with_tip_off(reg, cid="TS6"):
 
 def test_statistics_leave_out_the_complaints_against_their_reader(reg):
     # R-RECUSE: 张伟 is the respondent of TS2; nothing he reads is built from it
-    from core.access import seen_by
-    from core.sections import build_sections
+    from core.reports.sections import build_sections
+    from core.rules.access import seen_by
 
     zhang = identify(reg.users, ["张伟"])
     seen = seen_by(reg, zhang)
@@ -344,9 +344,9 @@ def test_statistics_leave_out_the_complaints_against_their_reader(reg):
 
 def test_tip_offs_are_in_a_supervisors_statistics_only(reg):
     # R-RECUSE / R-KIND: a tip-off is neither listed nor counted for anyone else
-    from core.access import seen_by
-    from core.period import parse_period
-    from core.stats import figures
+    from core.rules.access import seen_by
+    from core.rules.period import parse_period
+    from core.rules.stats import figures
 
     reg = with_tip_off(reg)
     boss, viewer = identify(reg.users, ["周文博"]), identify(reg.users, ["吴思远"])
@@ -359,7 +359,7 @@ def test_tip_offs_are_in_a_supervisors_statistics_only(reg):
 
 def test_a_supervisor_named_as_respondent_gets_a_pack_without_that_complaint(reg, tmp_path):
     # R-RECUSE holds for supervisors too: 周文博's pack leaves out the complaint against him
-    from core.access import seen_by
+    from core.rules.access import seen_by
 
     t = reg.table.copy()
     t.loc[t["id"].eq("TS3"), "respondent"] = "周文博"
@@ -371,7 +371,7 @@ def test_a_supervisor_named_as_respondent_gets_a_pack_without_that_complaint(reg
 
 def test_letters_go_to_who_may_handle_the_complaint_and_see_its_complainant(reg):
     # R-RECUSE: a letter names the complainant, so never for the respondent nor a viewer
-    from core.access import require_letter
+    from core.rules.access import require_letter
 
     row = {cid: r for r, cid in reg.table["id"].items()}
     with pytest.raises(Refused) as no:

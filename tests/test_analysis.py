@@ -5,12 +5,12 @@ period's end."""
 import pandas as pd
 import pytest
 
-from core.analysis import actions_taken, main_causes, missing, proposals, repeat_list
-from core.asof import as_of
-from core.period import parse_period
-from core.report import build_pack
-from core.sections import build_sections
-from core.stats import breakdown, figures, not_called_back, satisfaction_table, top_issues
+from core.reports.analysis import actions_taken, main_causes, missing, proposals, repeat_list
+from core.reports.report import build_pack
+from core.reports.sections import build_sections
+from core.rules.asof import as_of
+from core.rules.period import parse_period
+from core.rules.stats import breakdown, figures, not_called_back, satisfaction_table, top_issues
 
 from .rules_helpers import register_of
 

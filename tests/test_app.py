@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.access import operator
 from core.config import Target
-from core.demo import demo_records
-from core.schema import schema
+from core.front.demo import demo_records
+from core.reading.schema import schema
+from core.rules.access import operator
 from core.store.workbook import WorkbookStore
 
 from .conftest import ROOT, write_xlsx
@@ -167,7 +167,7 @@ def test_queue_records_a_milestone(demo_path, tmp_path):
 
 
 def read(path):
-    from core.register import build_register
+    from core.rules.register import build_register
     return build_register(WorkbookStore(path, schema()).read(), schema(), now=NOW)
 
 
@@ -285,20 +285,20 @@ def test_viewers_share_one_read_and_one_check_until_the_file_changes(demo_path, 
 
     import streamlit as st
 
-    import core.sections
-    import core.service
+    import core.front.service
+    import core.reports.sections
     from core.store.workbook import WorkbookStore as Store
 
     path = tmp_path / "r.xlsx"
     shutil.copy(demo_path, path)
     reads, checks, sections = [], [], []
-    real_read, real_build = Store.read, core.service.build_register
-    real_sections = core.sections.build_sections
+    real_read, real_build = Store.read, core.front.service.build_register
+    real_sections = core.reports.sections.build_sections
     monkeypatch.setattr(Store, "read", lambda self, *a, **k: reads.append(1) or
                         real_read(self, *a, **k))
-    monkeypatch.setattr(core.service, "build_register", lambda *a, **k: checks.append(1) or
+    monkeypatch.setattr(core.front.service, "build_register", lambda *a, **k: checks.append(1) or
                         real_build(*a, **k))
-    monkeypatch.setattr(core.sections, "build_sections", lambda *a, **k: sections.append(1)
+    monkeypatch.setattr(core.reports.sections, "build_sections", lambda *a, **k: sections.append(1)
                         or real_sections(*a, **k))
     st.cache_data.clear()
     st.cache_resource.clear()

@@ -8,11 +8,11 @@ import shutil
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.accounts import hash_password
 from core.config import Target
-from core.demo import DEMO_USERS
-from core.register import build_register
-from core.schema import schema
+from core.front.accounts import hash_password
+from core.front.demo import DEMO_USERS
+from core.reading.schema import schema
+from core.rules.register import build_register
 from core.store.workbook import WorkbookStore
 
 from .conftest import ROOT, write_xlsx

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.config import Target
-from core.queue import mine, queue_frame
+from core.rules.queue import mine, queue_frame
 
 from .conftest import ROOT
 from .test_app import INTAKE, NOW, app_on, closable_book, fill_intake, read

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from core.schema import schema
+from core.reading.schema import schema
 from core.store.workbook import WorkbookStore
 
 from .conftest import ROOT

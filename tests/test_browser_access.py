@@ -15,12 +15,12 @@ import time
 
 import pytest
 
-from core.accounts import hash_password
-from core.demo import DEMO_USERS
-from core.i18n import label, message
-from core.intake import register_complaint
-from core.register import build_register
-from core.schema import schema
+from core.commands.intake import register_complaint
+from core.front.accounts import hash_password
+from core.front.demo import DEMO_USERS
+from core.reading.i18n import label, message
+from core.reading.schema import schema
+from core.rules.register import build_register
 from core.store.workbook import WorkbookStore
 
 from .conftest import ROOT

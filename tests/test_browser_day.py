@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from core.demo import DEMO_USERS
-from core.i18n import label
-from core.queue import queue_frame, remaining
-from core.register import build_register
-from core.schema import schema
-from core.sections import build_sections
+from core.front.demo import DEMO_USERS
+from core.reading.i18n import label
+from core.reading.schema import schema
+from core.reports.sections import build_sections
+from core.rules.queue import queue_frame, remaining
+from core.rules.register import build_register
 from core.store.workbook import WorkbookStore
 
 from .test_browser import chrome, serving
@@ -262,7 +262,7 @@ def _day(p, url, register, tmp_path, lang):
 def test_an_open_queue_shows_a_row_added_by_someone_else_within_the_read_window(
         demo_path, tmp_path):
     # the read window (ttl) is 3 s here: the queue refreshes itself without any gesture
-    from core.intake import register_complaint
+    from core.commands.intake import register_complaint
 
     register = tmp_path / "register.xlsx"
     shutil.copy(demo_path, register)

@@ -4,10 +4,10 @@ festivals, the warning in `check` and in the report pack until the year is marke
 
 import datetime as dt
 
-from core.calendar import draft_holidays
-from core.register import build_register
-from core.report import render_html
-from core.sections import build_sections
+from core.reports.report import render_html
+from core.reports.sections import build_sections
+from core.rules.calendar import draft_holidays
+from core.rules.register import build_register
 from core.store.workbook import WorkbookStore
 
 from .conftest import check_json, run_cli

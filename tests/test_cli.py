@@ -5,7 +5,7 @@ import re
 
 import openpyxl
 
-from core.cli import parser
+from core.front.cli import parser
 
 from .conftest import NOW, ROOT, check_json, run_cli, write_xlsx
 

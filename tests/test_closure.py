@@ -5,16 +5,16 @@ import datetime as dt
 
 import pytest
 
-from core.check import check_result
-from core.closure import (
+from core.rules.check import check_result
+from core.rules.closure import (
     can_close,
     can_escalate,
     checklist,
     needs_reprocessing,
     reprocess_changes,
 )
-from core.period import parse_period
-from core.stats import figures
+from core.rules.period import parse_period
+from core.rules.stats import figures
 
 from .rules_helpers import register_of
 

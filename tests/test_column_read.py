@@ -11,8 +11,8 @@ import random
 import openpyxl
 import pytest
 
-from core.check import check_json, check_result
-from core.register import build_register
+from core.rules.check import check_json, check_result
+from core.rules.register import build_register
 from core.store.workbook import WorkbookStore
 
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))

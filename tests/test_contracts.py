@@ -1,5 +1,5 @@
 """The JSON that scripts read (DESIGN.md's CLI contract): `check`, `score` and `add` print what
-their pydantic models say (core.contracts), and the JSON Schemas published in docs/schemas/
+their pydantic models say (core.reports.contracts), and the JSON Schemas published in docs/schemas/
 are those models' and validate the commands' real output."""
 
 import csv
@@ -8,7 +8,7 @@ import json
 import jsonschema
 import pytest
 
-from core.contracts import OUTPUTS, SCHEMAS, schema_text
+from core.reports.contracts import OUTPUTS, SCHEMAS, schema_text
 
 from .conftest import run_cli, write_xlsx
 from .test_flags_scoring_stats import scoring_records
@@ -17,7 +17,7 @@ from .test_flags_scoring_stats import scoring_records
 @pytest.mark.parametrize("name", sorted(OUTPUTS))
 def test_the_published_schema_is_the_model(name):
     published = (SCHEMAS / f"{name}.schema.json").read_text(encoding="utf-8")
-    assert published == schema_text(OUTPUTS[name]), "run `python -m core.contracts`"
+    assert published == schema_text(OUTPUTS[name]), "run `python -m core.reports.contracts`"
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.calendar import WorkCalendar
+from core.rules.calendar import WorkCalendar
 
 from .conftest import check_json, write_xlsx
 from .rules_helpers import clock, register_of
@@ -243,8 +243,8 @@ def test_a_bad_holidays_row_is_a_warning_and_the_rest_still_counts():
 
 def test_the_due_times_shown_at_intake_follow_the_holidays_and_settings_tabs(tmp_path, schema):
     # R-CAL and the Settings tab: what the clerk is told must be what `check` will say.
-    from core.intake import register_complaint
-    from core.register import build_register
+    from core.commands.intake import register_complaint
+    from core.rules.register import build_register
     from core.store.workbook import WorkbookStore
 
     store = WorkbookStore(tmp_path / "r.xlsx", schema)

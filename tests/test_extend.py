@@ -3,7 +3,7 @@ recorded, needs a reason, and cannot rescue a clock already due."""
 
 import pytest
 
-from core.check import check_result
+from core.rules.check import check_result
 
 from .rules_helpers import clock, register_of
 

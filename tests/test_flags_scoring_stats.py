@@ -3,10 +3,10 @@ hand (R-SCORE-1…6) and the statistics tables (R-STATS)."""
 
 import pytest
 
-from core.flags import flag_lists
-from core.period import parse_period
-from core.scoring import department_scores
-from core.stats import breakdown, figures, statistics
+from core.rules.flags import flag_lists
+from core.rules.period import parse_period
+from core.rules.scoring import department_scores
+from core.rules.stats import breakdown, figures, statistics
 
 from .conftest import run_cli
 from .rules_helpers import register_of

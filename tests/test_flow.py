@@ -3,8 +3,8 @@ owner (R-FIRSTASK), which the queue shows."""
 
 import pytest
 
-from core.flow import next_steps
-from core.queue import queue_frame
+from core.rules.flow import next_steps
+from core.rules.queue import queue_frame
 
 from .rules_helpers import register_of
 

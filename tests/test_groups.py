@@ -3,8 +3,8 @@ respondent within the window; one group counts once in the statistics."""
 
 import pytest
 
-from core.period import parse_period
-from core.stats import figures
+from core.rules.period import parse_period
+from core.rules.stats import figures
 
 from .rules_helpers import register_of
 

@@ -12,11 +12,11 @@ import responses
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from core.cli import main
-from core.demo import demo_records
 from core.errors import ConflictError, NotFoundError, RegisterError
-from core.parse import parse_datetime
-from core.schema import norm
+from core.front.cli import main
+from core.front.demo import demo_records
+from core.reading.parse import parse_datetime
+from core.reading.schema import norm
 from core.store.gsheet import GSheetStore
 
 from .sheets_fake import TOKEN_URL, FakeSheets, Row
@@ -642,9 +642,9 @@ def test_any_text_written_through_the_sheet_reads_back_as_typed_or_visibly_clean
         fake, store, schema):
     from hypothesis import given, settings
 
-    from core.intake import register_complaint
-    from core.register import build_register
-    from core.text import clean
+    from core.commands.intake import register_complaint
+    from core.reading.text import clean
+    from core.rules.register import build_register
 
     from .test_trust import TEXT, VALID
     store.init("en")

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from core.register import build_register
+from core.rules.register import build_register
 from core.store.gsheet import GSheetStore
 
 KEY = os.environ.get("GSHEETS_TEST_KEY")

@@ -5,7 +5,7 @@ import re
 import pytest
 import yaml
 
-from core.i18n import label
+from core.reading.i18n import label
 
 from .conftest import ROOT
 
@@ -50,8 +50,8 @@ def raw_keys(lang: str) -> set[str]:
     """Keys the register stores that a user must never see as such: value sets, every
     preset's categories and clocks, policy names, clock states. In English only those whose
     label differs from the key (`basically_satisfied`, not `phone`)."""
-    from core.policy import load_policy, policy_names
-    from core.schema import schema
+    from core.reading.schema import schema
+    from core.rules.policy import load_policy, policy_names
 
     s = schema()
     pairs = [(k, vs.label(k, lang)) for vs in s.value_sets.values()
@@ -130,7 +130,7 @@ def walk(path, lang: str):
             at.selectbox(key="queue_pick").set_value(first).run()
             yield "queue (a complaint opened)", at
             fields = at.multiselect(key="q_fields")
-            from core.intake import MILESTONES
+            from core.commands.intake import MILESTONES
             fields.set_value([k for k in MILESTONES if k in ("validity", "satisfaction",
                                                               "written_reply", "accepted")])
             at.run()

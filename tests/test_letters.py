@@ -8,9 +8,9 @@ import docx
 import pytest
 from pypdf import PdfReader
 
+from core.commands.letter_templates import build_templates
+from core.commands.letters import DEFAULT_DIR, KINDS, letter_download
 from core.errors import RegisterError
-from core.letter_templates import build_templates
-from core.letters import DEFAULT_DIR, KINDS, letter_download
 
 from .conftest import NOW, run_cli, write_xlsx
 from .rules_helpers import register_of

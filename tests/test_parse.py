@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from core.parse import Bad, parse_column, parse_datetime, parse_enum, text_of
+from core.reading.parse import Bad, parse_column, parse_datetime, parse_enum, text_of
 
 D = dt.datetime
 

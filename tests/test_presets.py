@@ -5,12 +5,12 @@ tip-offs."""
 import pandas as pd
 import pytest
 
-from core.closure import tip_offs
-from core.docs import PRESETS_BEGIN, PRESETS_END, presets_markdown
-from core.period import parse_period
-from core.policy import load_policy, policy_names
-from core.scoring import department_scores
-from core.stats import figures
+from core.reports.docs import PRESETS_BEGIN, PRESETS_END, presets_markdown
+from core.rules.closure import tip_offs
+from core.rules.period import parse_period
+from core.rules.policy import load_policy, policy_names
+from core.rules.scoring import department_scores
+from core.rules.stats import figures
 
 from .conftest import ROOT
 from .rules_helpers import clock, register_of
@@ -50,7 +50,7 @@ def test_the_new_presets_exist():
 def test_the_readme_presets_table_is_generated(schema):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split(PRESETS_BEGIN)[1].split(PRESETS_END)[0].strip()
-    assert section == presets_markdown(schema), "run `python -m core.docs` to regenerate"
+    assert section == presets_markdown(schema), "run `python -m core.reports.docs` to regenerate"
 
 
 CLOCKS = [

@@ -9,16 +9,16 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from core.access import Who
-from core.closure import checklist
-from core.demo import DEMO_USERS
-from core.intake import record_milestones
-from core.period import parse_period
-from core.picklists import off_list, pick_list
-from core.queue import NO_CLOCK, mine, my_department, queue_counts, queue_frame, remaining, search
-from core.register import build_register
-from core.schema import schema
-from core.sections import open_list
+from core.commands.intake import record_milestones
+from core.front.demo import DEMO_USERS
+from core.reading.schema import schema
+from core.reports.sections import open_list
+from core.rules.access import Who
+from core.rules.closure import checklist
+from core.rules.period import parse_period
+from core.rules.picklists import off_list, pick_list
+from core.rules.queue import NO_CLOCK, mine, my_department, queue_counts, queue_frame, remaining, search
+from core.rules.register import build_register
 from core.store.workbook import WorkbookStore
 
 from .rules_helpers import register_of
@@ -88,7 +88,7 @@ def test_a_milestone_typed_with_slashes_is_written_as_a_date_cell(register_copy)
 
 
 def test_a_milestone_in_a_google_sheet_is_a_date_serial_the_sheet_shows_as_a_date(fake, store):  # noqa: F811
-    from core.register import build_register as build
+    from core.rules.register import build_register as build
 
     ids = app_numbered(fake, store, schema(), n=2)
     reg = build(store.read(), schema(), now=NOW)

@@ -12,11 +12,11 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from core.asof import as_of
-from core.register import build_register
-from core.schema import schema as load_schema
-from core.scoring import department_scores
-from core.sections import build_sections
+from core.reading.schema import schema as load_schema
+from core.reports.sections import build_sections
+from core.rules.asof import as_of
+from core.rules.register import build_register
+from core.rules.scoring import department_scores
 from core.store.workbook import WorkbookStore
 
 from .conftest import NOW, SUPERVISOR, run_cli
@@ -134,7 +134,7 @@ def test_the_statistics_page_offers_the_pack(demo_path):
 
 
 def test_without_a_chinese_font_the_page_says_so_and_offers_the_rest(demo_path, monkeypatch):
-    from core import report
+    from core.reports import report
 
     from .test_app import app_on
     at = app_on(demo_path, "zh", "statistics")
@@ -147,7 +147,7 @@ def test_without_a_chinese_font_the_page_says_so_and_offers_the_rest(demo_path, 
 
 
 def test_each_document_of_the_pack_is_made_on_its_own(demo_path, monkeypatch, tmp_path):
-    from core import report
+    from core.reports import report
 
     reg = build_register(WorkbookStore(demo_path, load_schema()).read(), load_schema(),
                          now=dt.datetime(2026, 11, 24, 10, 0))
@@ -166,7 +166,7 @@ def test_each_document_of_the_pack_is_made_on_its_own(demo_path, monkeypatch, tm
 
 
 def test_amounts_carry_no_apostrophe_and_formulas_still_do(packs):
-    from core.export import neutralise
+    from core.reports.export import neutralise
 
     text = "".join(p.extract_text() for p in PdfReader(packs["zh"] / f"{QUARTER}-report.pdf").pages)
     assert re.search(r"[+-]\d", text) and "'-" not in text and "'+" not in text
@@ -271,7 +271,7 @@ def test_csv_downloads_hold_whole_counts_and_percentages(demo_path):
 
 
 def test_without_a_chinese_font_the_letter_pdf_says_so_on_the_page(demo_path, monkeypatch):
-    from core import report
+    from core.reports import report
 
     from .test_app import app_on
     monkeypatch.setattr(report, "CJK_FONTS", ())

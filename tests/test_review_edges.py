@@ -8,13 +8,13 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from core.closure import reprocess_changes
-from core.intake import MILESTONES
-from core.period import parse_period
-from core.policy import load_policy, policy_names
-from core.schema import schema
-from core.scoring import department_scores, score_table
-from core.stats import figures, satisfaction_table
+from core.commands.intake import MILESTONES
+from core.reading.schema import schema
+from core.rules.closure import reprocess_changes
+from core.rules.period import parse_period
+from core.rules.policy import load_policy, policy_names
+from core.rules.scoring import department_scores, score_table
+from core.rules.stats import figures, satisfaction_table
 
 from .rules_helpers import register_of
 
@@ -149,8 +149,8 @@ def test_every_column_recorded_after_intake_is_a_milestone():
 ])
 def test_record_refuses_an_extension_without_its_reason_or_date(tmp_path, changes, refused):
     # R-EXTEND: the queue and `record` write an extension only with its reason and new date
-    from core.intake import record, register_complaint
-    from core.register import build_register
+    from core.commands.intake import record, register_complaint
+    from core.rules.register import build_register
     from core.store.workbook import WorkbookStore
 
     path = tmp_path / "r.xlsx"
@@ -174,8 +174,8 @@ def test_record_refuses_an_extension_without_its_reason_or_date(tmp_path, change
 def test_an_as_of_view_derives_its_own_columns_not_the_whole_registers():
     # R-STATS / R-RECUSE: a view as of a period's end has fewer rows; what access derived
     # from the whole register (its folded columns) must not be handed to the view
-    from core.access import _folded
-    from core.asof import as_of
+    from core.rules.access import _folded
+    from core.rules.asof import as_of
 
     reg = register_of([{"received_at": "2026-10-05 09:00", "respondent": "Eng"},
                        {"received_at": "2026-11-05 09:00", "respondent": "Qian"}],

@@ -2,9 +2,9 @@
 
 import pytest
 
-from core.docs import BEGIN, END, columns_markdown
 from core.errors import SchemaError
-from core.schema import load_schema
+from core.reading.schema import load_schema
+from core.reports.docs import BEGIN, END, columns_markdown
 
 from .conftest import ROOT
 
@@ -28,7 +28,7 @@ def test_every_design_column_is_in_the_schema(schema):
 def test_the_readme_column_reference_is_generated_from_the_schema(schema):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split(BEGIN)[1].split(END)[0].strip()
-    assert section == columns_markdown(schema), "run `python -m core.docs` to regenerate"
+    assert section == columns_markdown(schema), "run `python -m core.reports.docs` to regenerate"
 
 
 @pytest.mark.parametrize(("text", "message"), [

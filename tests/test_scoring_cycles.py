@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from core.scoring import department_scores
+from core.rules.scoring import department_scores
 
 from .conftest import run_cli, write_xlsx
 from .rules_helpers import register_of

@@ -13,8 +13,8 @@ import urllib.request
 
 import pytest
 
-from core import accounts
-from core.serve import address, command
+from core.front import accounts
+from core.front.serve import address, command
 
 from .conftest import ROOT
 from .test_browser import free_port

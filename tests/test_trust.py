@@ -17,11 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.commands.intake import record, register_complaint
 from core.errors import LockedError, RegisterError
-from core.intake import record, register_complaint
-from core.register import build_register
+from core.reading.text import clean
+from core.rules.register import build_register
 from core.store.workbook import LEFTOVER_SECONDS, WorkbookLock, WorkbookStore
-from core.text import clean
 
 from .conftest import ROOT, SUPERVISOR, run_cli, write_xlsx
 
@@ -51,7 +51,7 @@ def sets(values: dict) -> list[str]:
 
 ADDER = """
 import sys
-from core.cli import main
+from core.front.cli import main
 path, who, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 for i in range(n):
     code = main(["add", "--workbook", path, "--user", who, "--now", "2026-11-24T10:00:00+08:00",
@@ -90,7 +90,7 @@ def test_three_processes_adding_50_complaints_each_end_with_150_rows_and_150_num
 
 RECORDER = """
 import sys
-from core.cli import main
+from core.front.cli import main
 path, cid, who, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 for i in range(n):
     code = main(["record", cid, "--workbook", path, "--user", who,
@@ -184,7 +184,7 @@ TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_siz
 
 @pytest.fixture(scope="module")
 def unicode_book(tmp_path_factory):
-    from core.schema import schema
+    from core.reading.schema import schema
     path = tmp_path_factory.mktemp("u") / "u.xlsx"
     WorkbookStore(path, schema()).init("en")
     return path

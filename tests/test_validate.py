@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from core.register import build_register
-from core.store.base import RawBook, RawTab
+from core.reading.raw import RawBook, RawTab
+from core.rules.register import build_register
 
 from .conftest import EN_HEADER, en_row
 

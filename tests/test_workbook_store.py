@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from core.errors import ConflictError, LockedError, NotFoundError, RegisterError
-from core.register import build_register
+from core.rules.register import build_register
 from core.store.workbook import WorkbookLock, WorkbookStore
 
 from .conftest import write_xlsx

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from core.schema import Schema
-from core.store.base import RawBook, RawTab, Store
+from core.reading.raw import RawBook, RawTab
+from core.reading.schema import Schema
+from core.store.base import Store
 
 
 def open_store(schema: Schema, *, workbook: str | None = None, gsheet: str | None = None,

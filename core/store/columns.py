@@ -6,7 +6,7 @@ underneath) straight into Arrow arrays, as text: a date cell as `2026-11-24 09:3
 number as `12.5`, TRUE as `true`. Every column is read as text on purpose: a header or
 title row makes each column mixed anyway, and fastexcel's type guess from a sample of
 rows silently drops cells that do not fit it. Typing then works on whole arrays
-(core.parse), the same way for dates typed as text and for native dates.
+(core.reading.parse), the same way for dates typed as text and for native dates.
 
 fastexcel's range starts at the first row and column holding a value, so the sheet's row
 number of each row (for messages) and its column (for writes) are found by reading the
@@ -30,7 +30,7 @@ logging.getLogger("fastexcel.types.dtype").setLevel(logging.ERROR)
 _ROW = re.compile(rb'<row\b[^>]*?\br="(\d+)"[^>]*?(?:/>|>(.*?)</row>)', re.S)
 _VALUED_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)\d+"[^>]*?>(?:(?!</c>).)*?<(?:v|is)\b', re.S)
 _CHUNK = 1 << 16
-HEADER_ROWS = 10  # core.schema.HEADER_SEARCH_ROWS
+HEADER_ROWS = 10  # core.reading.schema.HEADER_SEARCH_ROWS
 
 
 class NotSupported(Exception):
@@ -119,7 +119,7 @@ class ColumnReader:
         return first_row + h, [["" if v is None else v for v in top[h]], *rows]
 
     def cached(self, title: str) -> tuple[int, int, list[pa.Array]]:
-        """`_read(title)`, kept: a reader started early (core.prefetch) hands it over."""
+        """`_read(title)`, kept: a reader started early (core.store.prefetch) hands it over."""
         if title not in self._cache:
             self._cache[title] = self._read(title)
         return self._cache[title]

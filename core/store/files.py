@@ -11,8 +11,8 @@ from pathlib import Path
 import python_calamine
 
 from core.errors import RegisterError
-from core.schema import Tab
-from core.store.base import RawTab
+from core.reading.raw import RawTab
+from core.reading.schema import Tab
 
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # Excel in China saves CSV as GBK
 
@@ -42,7 +42,7 @@ def read_table(path: str | Path, tab: Tab) -> RawTab:
         except Exception as exc:
             raise RegisterError(f"{path} cannot be read as a spreadsheet ({exc}).") from exc
         names = list(wb.sheet_names)
-        from core.schema import norm
+        from core.reading.schema import norm
         wanted = {norm(n) for n in tab.names()}
         title = next((n for n in names if norm(n) in wanted), names[0] if names else None)
         if title is None:

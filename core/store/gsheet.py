@@ -47,20 +47,19 @@ from gspread.exceptions import APIError, SpreadsheetNotFound
 from gspread.utils import extract_id_from_url, rowcol_to_a1
 
 from core.errors import ConflictError, NotFoundError, RegisterError
-from core.numbering import allocate, serials_in
-from core.parse import parse_datetime, parse_int, text_of
-from core.schema import HEADER_SEARCH_ROWS, Schema, Tab, norm
+from core.reading.parse import parse_datetime, parse_int, text_of
+from core.reading.raw import RawBook, RawTab
+from core.reading.schema import HEADER_SEARCH_ROWS, Schema, Tab, norm
+from core.reading.text import clean
 from core.store.base import (
     BOOKKEEPING,
-    RawBook,
-    RawTab,
     Store,
     UpdatePlan,
     audit_lines,
     plan_update,
     record_row,
 )
-from core.text import clean
+from core.store.numbering import allocate, serials_in
 
 RETRYABLE = {408, 429, 500, 502, 503, 504}
 PROTECTION_MARK = "complaint-register: bookkeeping columns (version, updated_at, updated_by)"
@@ -616,7 +615,7 @@ class GSheetStore(Store):
         version = (version if isinstance(version, int) else 0) + 1
         audit_title = self._title("audit", required=False)
         plan: UpdatePlan | None = None
-        hint = parse_int(seen.get("row"))  # where the caller's read had it (core.intake)
+        hint = parse_int(seen.get("row"))  # where the caller's read had it (core.commands.intake)
         for _ in range(3):
             lookup, layout, match = self._locate(tab, title, complaint_id,
                                                  hint if isinstance(hint, int) else None)

@@ -25,20 +25,19 @@ from typing import TYPE_CHECKING
 import python_calamine
 
 from core.errors import LockedError, RegisterError
-from core.numbering import allocate, serials_in
-from core.parse import text_of
-from core.schema import Schema, Tab
+from core.reading.parse import text_of
+from core.reading.raw import RawBook, RawTab
+from core.reading.schema import Schema, Tab
+from core.reading.text import for_xlsx
 from core.store import columns, xlsx_append
 from core.store.base import (
-    RawBook,
-    RawTab,
     Store,
     UpdatePlan,
     audit_lines,
     plan_update,
     record_row,
 )
-from core.text import for_xlsx
+from core.store.numbering import allocate, serials_in
 
 if TYPE_CHECKING:  # openpyxl is imported by the writes that need it: reading does not
     import openpyxl
@@ -223,7 +222,7 @@ class WorkbookStore(Store):
         return self._read_tabs(keys)
 
     def _read_columns(self, keys: list[str]) -> RawBook:
-        from core import prefetch
+        from core.store import prefetch
 
         reader = prefetch.take(str(self.path)) or columns.ColumnReader(str(self.path))
         tabs: dict[str, RawTab] = {}
@@ -231,7 +230,7 @@ class WorkbookStore(Store):
             title = self.schema.find_tab(reader.titles, key)
             if title is None:
                 continue
-            if key == "complaints":  # the big one: typed from Arrow (core.parse)
+            if key == "complaints":  # the big one: typed from Arrow (core.reading.parse)
                 first_row, cols = reader.sheet(title)
                 tabs[key] = RawTab.from_columns(title, first_row, cols, self.schema.tab(key))
             else:

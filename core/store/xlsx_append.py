@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 import zipfile
 from xml.sax.saxutils import escape
 
-from core.text import for_xlsx
+from core.reading.text import for_xlsx
 
 EPOCH = dt.datetime(1899, 12, 30)
 DATE_FORMAT = "yyyy-mm-dd hh:mm"

@@ -1,0 +1,47 @@
+"""Bilingual text: problem and warning messages, and UI labels, from sheets_schema/."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import yaml
+
+from core.errors import SchemaError
+from core.reading.schema import SCHEMA_DIR
+
+LANGS = ("zh", "en")
+
+
+@cache
+def _load(name: str) -> dict:
+    path = SCHEMA_DIR / name
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise SchemaError(f"{path}: cannot be read as YAML ({exc})") from exc
+    for section, entries in (data or {}).items():
+        for key, text in (entries or {}).items():
+            if not isinstance(key, str):  # YAML 1.1 reads bare yes/no/on/off as booleans
+                raise SchemaError(f"{path}: {section}.{key!r} must be quoted to be a text key")
+            if not isinstance(text, dict) or set(LANGS) - text.keys():
+                raise SchemaError(f"{path}: {section}.{key} needs both 'zh' and 'en'")
+    return data
+
+
+def message(section: str, code: str, lang: str, **params: object) -> str:
+    """The message `code` of `section` in `lang`, filled with `params`."""
+    entry = _load("messages.yaml")[section][code]
+    return entry["zh" if lang == "zh" else "en"].format(**params)
+
+
+def label(key: str, lang: str, **params: object) -> str:
+    """A UI label from labels.yaml; an unknown key is shown as itself so nothing is hidden."""
+    entry = _load("labels.yaml")["labels"].get(key)
+    if entry is None:
+        return key
+    return entry["zh" if lang == "zh" else "en"].format(**params)
+
+
+def label_text(key: str, lang: str) -> str:
+    """A label's text as written, its {name} fields not filled (templates are built from it)."""
+    return _load("labels.yaml")["labels"][key]["zh" if lang == "zh" else "en"]

@@ -1,0 +1,370 @@
+"""Turn raw cells into typed values, or into a problem a person can act on.
+
+Cells arrive as whatever the backend gives: str (typed text, Google's formatted values),
+float/int (Excel numbers, Google's unformatted serial dates), datetime/date (native Excel
+dates). Each column is parsed as a whole: common forms take a vectorised fast path, and
+every other distinct value goes through the scalar parser once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.reading.schema import Column, ValueSet, map_distinct, norm
+
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+MIN_YEAR, MAX_YEAR = 1990, 2100
+SERIAL_MIN = (dt.datetime(MIN_YEAR, 1, 1) - EXCEL_EPOCH).days
+SERIAL_MAX = (dt.datetime(MAX_YEAR, 12, 31) - EXCEL_EPOCH).days
+
+
+@dataclass(frozen=True)
+class Bad:
+    """A cell that could not be typed: `code` names the message, `params` fill it."""
+
+    code: str
+    params: tuple[tuple[str, str], ...] = ()
+
+
+def _bad(code: str, **params: object) -> Bad:
+    return Bad(code, tuple((k, str(v)) for k, v in params.items()))
+
+
+def is_blank(v: object) -> bool:
+    if v is None or v is pd.NA:
+        return True
+    if isinstance(v, str):
+        return not v.strip()
+    if isinstance(v, float):
+        return np.isnan(v)
+    return v is pd.NaT
+
+
+# --- dates and times -------------------------------------------------------------------
+
+_TIME = (r"(?:SEP(?P<h>\d{1,2})(?:[:时点](?P<mi>\d{1,2})(?:[:分](?P<s>\d{1,2})(?:\.\d+)?秒?)?分?|[时点])?)?")
+_YMD = re.compile(r"(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
+                  + _TIME.replace("SEP", "[ T]+") + r"$")
+_CJK = re.compile(r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})[日号]?" + _TIME.replace("SEP", "[ T]*") + r"$")
+_COMPACT = re.compile(r"(?P<y>(?:19|20|21)\d{2})(?P<m>\d{2})(?P<d>\d{2})" + _TIME.replace("SEP", "[ T]+") + r"$")
+_DMY = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?:[ T].*)?$")
+_SHORT_YEAR = re.compile(r"\d{2}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T].*)?$")
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?$")
+_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
+
+
+def _from_parts(m: re.Match, raw: str) -> dt.datetime | Bad:
+    try:
+        y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
+        h = int(m["h"]) if m["h"] else 0
+        mi = int(m["mi"]) if m["mi"] else 0
+        s = int(m["s"]) if m["s"] else 0
+        if not MIN_YEAR <= y <= MAX_YEAR:
+            return _bad("date_year", value=raw, low=MIN_YEAR, high=MAX_YEAR)
+        return dt.datetime(y, mo, d, h, mi, s)
+    except ValueError:
+        return _bad("date_invalid", value=raw)
+
+
+def _from_serial(x: float, raw: object) -> dt.datetime | Bad:
+    if not SERIAL_MIN <= x <= SERIAL_MAX:
+        return _bad("date_serial", value=raw)
+    # Round to the second: serials carry float noise (0.375 of a day is 09:00:00.000001).
+    return EXCEL_EPOCH + dt.timedelta(seconds=round(x * 86400))
+
+
+def parse_datetime(v: object, tz: dt.tzinfo | None = None) -> dt.datetime | Bad | None:
+    """One cell to a naive local datetime, None for a blank cell, or Bad.
+
+    `tz` is the register's time zone: a value carrying an offset is converted to it.
+    """
+    if is_blank(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        v = v.to_pydatetime()
+    if isinstance(v, dt.datetime):
+        if v.tzinfo is not None:
+            v = v.astimezone(tz).replace(tzinfo=None) if tz else v.replace(tzinfo=None)
+        return v
+    if isinstance(v, dt.date):
+        return dt.datetime(v.year, v.month, v.day)
+    if isinstance(v, dt.time):
+        return _bad("date_time_only", value=v)
+    if isinstance(v, bool):
+        return _bad("date_unknown", value=v)
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return _from_serial(float(v), text_of(v))
+    raw = str(v)
+    s = unicodedata.normalize("NFKC", raw).strip()
+    s = " ".join(s.split())
+    s = re.sub(r"\s*([年月日时分秒:/.\-])\s*", r"\1", s)
+    if (_OFFSET.search(s) and "T" in s) or (_OFFSET.search(s) and " " in s and ":" in s[-6:]):
+        try:
+            aware = dt.datetime.fromisoformat(s.replace("Z", "+00:00").replace(" ", "T", 1))
+            if aware.tzinfo is not None:
+                return aware.astimezone(tz).replace(tzinfo=None) if tz else aware.replace(tzinfo=None)
+        except ValueError:
+            pass
+    for pattern in (_YMD, _CJK, _COMPACT):
+        m = pattern.match(s)
+        if m:
+            return _from_parts(m, raw)
+    if _DMY.match(s):
+        return _bad("date_ambiguous", value=raw)
+    if _SHORT_YEAR.match(s):
+        return _bad("date_short_year", value=raw)
+    if _NUMBER.match(s):
+        return _from_serial(float(s), raw)
+    if re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", s):
+        return _bad("date_time_only", value=raw)
+    return _bad("date_unknown", value=raw)
+
+
+def parse_date(v: object, tz: dt.tzinfo | None = None) -> dt.datetime | Bad | None:
+    """Like parse_datetime, but the cell must hold a day: a time of day is a problem."""
+    out = parse_datetime(v, tz)
+    if isinstance(out, dt.datetime) and out.time() != dt.time(0):
+        return _bad("date_has_time", value=v)
+    return out
+
+
+_FAST_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+
+
+def arrow_of(values: pd.Series):
+    """The Arrow array behind a Series read as Arrow columns (core.store.columns)."""
+    return values.array.__arrow_array__().combine_chunks()
+
+
+_MIDNIGHT = " 00:00:00"
+
+
+def _as_typed(text):
+    """Arrow text of cells read as columns, shown as a person sees the cell: a date cell
+    comes as `2026-01-02 00:00:00` and is shown `2026-01-02` (as text_of shows a date)."""
+    import pyarrow.compute as pc
+
+    if pc.any(pc.ends_with(text, _MIDNIGHT)).as_py():
+        text = pc.replace_substring_regex(text, r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", r"\1")
+    return text
+
+
+# Text dates by shape: each length has one format, tried on the cells of that length only,
+# written exactly so (digits where digits go) so that the day and second can be checked.
+_SHAPES = ((19, "%Y-%m-%d %H:%M:%S", r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"),
+           (16, "%Y-%m-%d %H:%M", r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$"),
+           (10, "%Y-%m-%d", r"^\d{4}-\d{2}-\d{2}$"))
+_US_PER_DAY = 86_400_000_000
+
+
+def _shaped(cells, fmt: str, pattern: str) -> np.ndarray:
+    """datetime64[s] of the cells written exactly as `fmt`; NaT for any other cell and for
+    dates that do not exist (strptime rolls 2026-02-30 over to 2 March; 08:04:60 to 08:05)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    shaped = pc.fill_null(pc.match_substring_regex(cells, pattern), False)
+    conv = pc.strptime(cells, format=fmt, unit="s", error_is_null=True)
+    written = pc.if_else(shaped, cells, "0000-00-00 00:00:00")
+
+    def part(a: int, b: int):
+        return pc.cast(pc.utf8_slice_codeunits(written, a, b), pa.int64())
+
+    ok = pc.and_(shaped, pc.equal(pc.day(conv), part(8, 10)))
+    if fmt.endswith("%S"):
+        ok = pc.and_(ok, pc.equal(pc.second(conv), part(17, 19)))
+    got = conv.cast(pa.int64()).to_numpy(zero_copy_only=False).astype("datetime64[s]")
+    got[~pc.fill_null(ok, False).to_numpy(zero_copy_only=False)] = np.datetime64("NaT")
+    return got
+
+
+def _datetime_text_column(values: pd.Series, date_only: bool, tz: dt.tzinfo | None
+                          ) -> tuple[pd.Series, dict[int, Bad]]:
+    """A column of text (Arrow): one vectorised pass per shape of date, the scalar parser
+    once per distinct cell of any other form."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_trim_whitespace(arrow_of(values))
+    n = len(text)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    todo = pc.fill_null(pc.not_equal(text, ""), False).to_numpy(zero_copy_only=False)
+    if not todo.any():
+        return pd.Series(out, index=values.index), {}
+    length = pc.fill_null(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
+    low = np.datetime64(f"{MIN_YEAR}-01-01", "us")
+    high = np.datetime64(f"{MAX_YEAR + 1}-01-01", "us")
+    for size, fmt, pattern in _SHAPES:
+        sel = np.flatnonzero(todo & (length == size))
+        if not len(sel):
+            continue
+        got = _shaped(text.take(pa.array(sel)), fmt, pattern).astype("datetime64[us]")
+        ok = ~np.isnat(got) & (got >= low) & (got < high)
+        if date_only:
+            ok &= got.astype(np.int64) % _US_PER_DAY == 0
+        out[sel[ok]] = got[ok]
+        todo[sel[ok]] = False
+    bad: dict[int, Bad] = {}
+    rest = np.flatnonzero(todo)
+    if len(rest):
+        parser = parse_date if date_only else parse_datetime
+        cells = _as_typed(text.take(pa.array(rest))).to_pylist()
+        cache: dict[str, object] = {}
+        index = values.index
+        for pos, v in zip(rest, cells, strict=True):
+            if v not in cache:
+                cache[v] = parser(v, tz)
+            r = cache[v]
+            if isinstance(r, Bad):
+                bad[index[pos]] = r
+            elif r is not None:
+                out[pos] = np.datetime64(r, "us")
+    return pd.Series(out, index=values.index), bad
+
+
+def _datetime_column(values: pd.Series, date_only: bool, tz: dt.tzinfo | None
+                     ) -> tuple[pd.Series, dict[int, Bad]]:
+    if isinstance(values.dtype, pd.ArrowDtype):
+        return _datetime_text_column(values, date_only, tz)
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+    bad: dict[int, Bad] = {}
+    cells = values.to_numpy(dtype=object)
+    # One pass over the cells: 2 a native date-time, 1 text, 0 anything else.
+    native_types = (dt.datetime, pd.Timestamp)
+    kind = np.fromiter((2 if type(v) in native_types else 1 if type(v) is str else 0
+                        for v in cells), np.int8, len(cells))
+    native = pd.Series(kind == 2, index=values.index)
+    if native.any():
+        conv = pd.to_datetime(values[native], errors="coerce")
+        if getattr(conv.dt, "tz", None) is None:
+            ok = conv.notna()
+            out[conv.index[ok]] = conv[ok]
+            if date_only:
+                timed = ok & (conv.dt.normalize() != conv)
+                for i in conv.index[timed]:
+                    bad[i] = _bad("date_has_time", value=values[i])
+                    out[i] = pd.NaT
+            native &= ok.reindex(values.index, fill_value=False)
+        else:
+            native[:] = False
+    strings = pd.Series(kind == 1, index=values.index)
+    if strings.any():
+        s = values[strings].str.strip()
+        s = s[s.ne("")]  # blank cells are simply empty: no format to try
+        for fmt in _FAST_FORMATS:
+            if s.empty:
+                break
+            conv = pd.to_datetime(s, format=fmt, errors="coerce")
+            hit = conv.notna() & conv.dt.year.between(MIN_YEAR, MAX_YEAR)
+            if fmt.endswith("%S"):  # pandas rolls 08:04:60 over to 08:05; the parser does not
+                hit &= ~s.str.endswith(":60")
+            if date_only:
+                hit &= conv.dt.normalize() == conv
+            out[hit[hit].index] = conv[hit]
+            s = s[~hit]
+        done = native | strings
+        done[s.index] = False
+    else:
+        done = native
+    rest = values[~done]
+    if not rest.empty:
+        parser = parse_date if date_only else parse_datetime
+        cache: dict[object, object] = {}
+        for i, v in rest.items():
+            key = (type(v), v)
+            if key not in cache:
+                cache[key] = parser(v, tz)
+            r = cache[key]
+            if isinstance(r, Bad):
+                bad[i] = r
+            elif r is not None:
+                out[i] = r
+    return out, bad
+
+
+# --- everything else ---------------------------------------------------------------------
+
+def text_of(v: object) -> str:
+    """A cell as the text a person sees: integral numbers without '.0', dates in ISO form."""
+    if is_blank(v):
+        return ""
+    if isinstance(v, str):
+        return v.strip()
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    if isinstance(v, (dt.datetime, dt.date, dt.time)):
+        return v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v.isoformat()
+    return str(v).strip()
+
+
+def parse_enum(v: object, values: ValueSet) -> str | Bad:
+    text = text_of(v)
+    if not text:
+        return ""
+    key = values.lookup.get(norm(text))
+    if key is None:
+        return _bad("enum", value=text, allowed=" / ".join(
+            f"{c.zh} {c.en}" if c.zh != c.en else c.en for c in values.choices))
+    return key
+
+
+def parse_int(v: object) -> int | Bad | None:
+    text = text_of(v)
+    if not text:
+        return None
+    try:
+        f = float(unicodedata.normalize("NFKC", text))
+    except ValueError:
+        return _bad("int", value=text)
+    if not f.is_integer() or f < 0:
+        return _bad("int", value=text)
+    return int(f)
+
+
+def trimmed(values: pd.Series) -> pd.Series:
+    """Text with surrounding spaces removed, in one Arrow pass."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values.dtype, pd.ArrowDtype):  # blank cells read as Arrow are ""
+        arr = _as_typed(pc.fill_null(pc.utf8_trim_whitespace(arrow_of(values)), ""))
+    else:
+        arr = pc.utf8_trim_whitespace(pa.array(values.to_numpy(dtype=object), type=pa.string()))
+    return pd.Series(arr.to_numpy(zero_copy_only=False), index=values.index, dtype=object,
+                     name=values.name)
+
+
+def parse_column(values: pd.Series, column: Column, value_set: ValueSet | None,
+                 tz: dt.tzinfo | None = None) -> tuple[pd.Series, dict[int, Bad]]:
+    """Type one column; returns the typed values and the Bad cells by index label."""
+    if column.type in ("datetime", "date"):
+        return _datetime_column(values, column.type == "date", tz)
+    if column.type in ("enum", "bool", "category"):
+        fn = lambda u: parse_enum(u, value_set)  # noqa: E731
+    elif column.type == "int":
+        fn = parse_int
+    else:  # id, text, phone: the text a person sees; leading zeros are kept in text cells
+        if (isinstance(values.dtype, pd.ArrowDtype)
+                or pd.api.types.infer_dtype(values, skipna=False) == "string"):
+            return trimmed(values), {}  # all text: one vectorised pass
+        fn = text_of
+    mapped, codes, distinct = map_distinct(values, fn)
+    bad_codes = [i for i, r in enumerate(distinct) if isinstance(r, Bad)]
+    bad_mask = pd.Series(np.isin(codes, bad_codes), index=values.index)
+    bad = {i: mapped[i] for i in mapped.index[bad_mask.to_numpy()]}
+    if bad:
+        mapped = mapped.where(~bad_mask, None if column.type == "int" else "")
+    if column.type == "int":
+        return pd.array(mapped.tolist(), dtype="Int64"), bad
+    if column.type == "bool":
+        b = mapped.map({"yes": True, "no": False, "": None})
+        return b.astype("boolean"), bad
+    return mapped.astype(object), bad

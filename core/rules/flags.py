@@ -1,0 +1,213 @@
+"""Classification flags for each row: urgent (R-URGENT), repeat and possible repeat
+(R-REPEAT), group (R-GROUP) and trend (R-TREND); thresholds from the policy."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import process
+from rapidfuzz.distance import LCSseq
+
+from core.reading.schema import fold
+from core.rules.policy import Policy
+
+FLAGS = ("urgent", "repeat", "possible_repeat", "group", "trend")
+ROUTING = {"A": "leadership", "B": "working_group", "C": "office"}  # R-WARN
+
+
+def _possible_repeats(table: pd.DataFrame, days: int) -> pd.Series:
+    """A row whose contact and respondent match an earlier row within `days` days."""
+    key = fold(table["contact"]) + "\x1f" + fold(table["respondent"])
+    ok = table["contact"].ne("") & table["respondent"].ne("") & table["received_at"].notna()
+    sub = pd.DataFrame({"key": key[ok], "t": table.loc[ok, "received_at"]}).sort_values(["key", "t"])
+    prev = sub.groupby("key")["t"].shift()
+    hit = (sub["t"] - prev) <= pd.Timedelta(days=days)
+    return hit.reindex(table.index, fill_value=False).astype(bool)
+
+
+def matter_text(subjects: pd.Series, ignore: list[str]) -> pd.Series:
+    """A subject reduced to what it is about (R-GROUP): folded; punctuation, numbers (a
+    building's, a unit's) and the policy's words that only say something is wrong (坏了, 又,
+    不能用, broken…) left out. Chinese words go wherever they occur; Latin ones as whole words.
+    A subject with nothing left keeps its folded text."""
+    folded = fold(subjects)
+    cjk = sorted((w for w in ignore if not w.isascii()), key=len, reverse=True)
+    latin = [w.lower() for w in ignore if w.isascii()]
+    out = folded.str.replace(r"[^\w\s]+|\d+", " ", regex=True)
+    if latin:
+        out = out.str.replace(r"\b(?:" + "|".join(map(re.escape, latin)) + r")\b", " ",
+                              regex=True)
+    if cjk:
+        out = out.str.replace("|".join(map(re.escape, cjk)), "", regex=True)
+    out = out.str.replace(r"\s+", " ", regex=True).str.strip()
+    return out.where(out.ne(""), folded)
+
+
+def _symbols(texts: np.ndarray) -> list[str]:
+    """Texts as sequences of symbols to compare: a Chinese character is one; a Latin word is
+    two private-use characters of its own (a word weighs like a two-character Chinese word),
+    so "lift" is inside "lift in building" but not inside "light"."""
+    words: dict[str, str] = {}
+
+    def one(m: re.Match) -> str:
+        k = 2 * len(words) % 0xFFFC
+        return words.setdefault(m[0], chr(0xF0000 + k) + chr(0xF0001 + k))
+
+    return [re.sub(r"[a-z]+", one, t).replace(" ", "") for t in texts]
+
+
+MATTER_SYMBOLS = 60  # a subject's matter is in its first words; longer text is cut for speed
+CHUNK = 2000
+
+
+def _similar(texts: list[str], cutoff: float) -> np.ndarray:
+    """Pairs (i, j), i < j, of texts about the same matter, from one rapidfuzz LCS matrix:
+    alike as a whole (the Indel ratio of rapidfuzz's `fuzz.ratio`) to `cutoff` of 100, or
+    one wholly inside the other (电梯 in 3号楼电梯; the shorter of two symbols or more)."""
+    texts = [x[:MATTER_SYMBOLS] for x in texts]
+    n = np.array([len(x) for x in texts])
+    pairs = []
+    for lo in range(0, len(texts), CHUNK):
+        lcs = process.cdist(texts[lo:lo + CHUNK], texts, scorer=LCSseq.similarity,
+                            dtype=np.int32)
+        a, b = n[lo:lo + CHUNK, None], n[None, :]
+        shorter = np.minimum(a, b)
+        alike = 100 * 2 * lcs >= cutoff * (a + b)
+        inside = (shorter >= 2) & (lcs == shorter)
+        i, j = np.nonzero(alike | inside)
+        i += lo
+        keep = i < j
+        pairs.append(np.stack([i[keep], j[keep]], axis=1))
+    return np.concatenate(pairs) if pairs else np.empty((0, 2), dtype=int)
+
+
+def _leaders(edges: np.ndarray, weight: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """Each text's matter: star clustering, so matters never chain (漏水 and 外墙 stay apart
+    even though 外墙漏水 is like both). Texts are taken most frequent (then shortest) first;
+    each joins the first-taken leader among its similar texts, or leads a matter itself."""
+    n = len(weight)
+    order = np.lexsort((length, -weight))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    both = np.concatenate([edges, edges[:, ::-1]]) if len(edges) else edges.reshape(0, 2)
+    both = both[np.argsort(both[:, 0], kind="stable")]
+    start = np.searchsorted(both[:, 0], np.arange(n + 1))
+    leader = np.full(n, -1, dtype=np.int64)
+    for t in order.tolist():
+        near = both[start[t]:start[t + 1], 1]
+        lead = near[leader[near] == near]
+        leader[t] = t if not len(lead) else lead[np.argmin(rank[lead])]
+    return leader
+
+
+def _crowded(times: list[int], persons: list[int], threshold: int, span: int) -> np.ndarray:
+    """Which of these complaints (in time order) lie in a window of `span` with more than
+    `threshold` distinct complainants."""
+    counts: dict[int, int] = {}
+    mark = [0] * (len(times) + 1)
+    lo = 0
+    for hi, person in enumerate(persons):  # a sliding window, counting distinct people
+        counts[person] = counts.get(person, 0) + 1
+        while times[hi] - times[lo] > span:
+            gone = persons[lo]
+            counts[gone] -= 1
+            if not counts[gone]:
+                del counts[gone]
+            lo += 1
+        if len(counts) > threshold:
+            mark[lo] += 1
+            mark[hi + 1] -= 1
+    return np.cumsum(mark[:-1]) > 0
+
+
+def _matters(table: pd.DataFrame, ok: np.ndarray, s: dict, span: int) -> np.ndarray:
+    """Each row's matter (R-GROUP), -1 outside `ok`: the same number for rows of one respondent
+    whose subjects are about the same thing. Subjects are compared only with those of the
+    same respondent within a window of each other (time bins of the window's length, each
+    with the next), and only for respondents with more than `group_threshold` complaints."""
+    threshold = int(s["group_threshold"])
+    who = fold(table["respondent"]).to_numpy()
+    text = matter_text(table["subject"], list(s["group_ignore_words"])).to_numpy()
+    codes, uniques = pd.factorize(pd.Series(who + "\x1f" + text).where(ok))
+    symbols = _symbols(np.array([u.split("\x1f", 1)[1] for u in uniques], dtype=object))
+    t_ns = table["received_at"].to_numpy("datetime64[ns]").astype(np.int64)
+    rows = pd.DataFrame({"who": who, "node": codes, "bin": t_ns // max(span, 1)})[ok]
+    edges = [np.empty((0, 2), dtype=np.int64)]
+    for _, part in rows.groupby("who", sort=False):
+        if len(part) <= threshold:
+            continue
+        by_bin = part.groupby("bin")["node"].unique()
+        for b, here in by_bin.items():
+            near = np.unique(np.concatenate([here, by_bin.get(b + 1, here[:0])]))
+            if len(near) > 1:
+                edges.append(near[_similar([symbols[k] for k in near],
+                                           float(s["group_similarity"]))])
+    weight = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    leader = _leaders(np.unique(np.concatenate(edges), axis=0), weight,
+                      np.array([len(x) for x in symbols]))
+    return np.where(codes >= 0, leader[np.maximum(codes, 0)], -1)
+
+
+def _groups(table: pd.DataFrame, policy: Policy) -> pd.Series:
+    """Each row's group (R-GROUP), "" for none: complaints about one matter of one (named)
+    respondent from more than `group_threshold` distinct complainants (each counted once)
+    within `group_window_days`. Overlapping windows of one matter are one group, so the
+    statistics count it once; it is named by its first complaint and its number of rows."""
+    s = policy.settings
+    threshold = int(s["group_threshold"])
+    span = int(s["group_window_days"]) * 86_400 * 10**9
+    group = np.full(len(table), "", dtype=object)
+    ok = (table["kind"].eq("complaint") & table["received_at"].notna()
+          & table["subject"].ne("") & table["respondent"].ne("")).to_numpy()
+    if ok.sum() <= threshold:
+        return pd.Series(group, index=table.index, dtype=object)
+    key = _matters(table, ok, s, span)
+    people = pd.factorize(fold(table["complainant"]) + "\x1f" + fold(table["contact"]))[0]
+    t_ns = table["received_at"].to_numpy("datetime64[ns]").astype(np.int64)
+    sizes = pd.Series(key[ok]).value_counts()
+    ids = table["id"].to_numpy()
+    for k in sizes.index[sizes > threshold]:
+        pos = np.flatnonzero(key == k)
+        pos = pos[np.argsort(t_ns[pos], kind="stable")]
+        inside = _crowded(t_ns[pos].tolist(), people[pos].tolist(), threshold, span)
+        # A run of consecutive crowded rows (in time order) is one group.
+        starts = inside & ~np.concatenate(([False], inside[:-1]))
+        run = np.cumsum(starts)
+        for n in np.unique(run[inside]):
+            members = pos[inside & (run == n)]
+            group[members] = f"{ids[members[0]]}+{len(members)}"
+    return pd.Series(group, index=table.index, dtype=object)
+
+
+def _trends(table: pd.DataFrame, threshold: int) -> pd.Series:
+    """Rows of a category that has more than `threshold` complaints in one calendar month."""
+    ok = table["category"].ne("") & table["received_at"].notna() & table["kind"].eq("complaint")
+    when = table["received_at"]
+    month = (when.dt.year * 12 + when.dt.month).fillna(0).astype(np.int64)
+    pair = pd.Series(pd.factorize(table["category"])[0], index=table.index) * 100_000 + month
+    counts = pair[ok].value_counts()
+    return ok & pair.isin(counts.index[counts > threshold])
+
+
+def compute_flags(table: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """One boolean column per flag, aligned with the table."""
+    s = policy.settings
+    group = _groups(table, policy)
+    return pd.DataFrame({
+        "urgent": table["urgent"].eq(True).fillna(False).astype(bool),
+        "repeat": table["parent_id"].ne(""),
+        "possible_repeat": _possible_repeats(table, int(s["repeat_window_days"]))
+        & table["parent_id"].eq(""),
+        "group": group.ne(""),
+        "trend": _trends(table, int(s["trend_threshold"])),
+        "group_id": group,
+    }, index=table.index)
+
+
+def flag_lists(flags: pd.DataFrame) -> pd.Series:
+    """Each row's flags as a list of names, in FLAGS order."""
+    arr = flags[list(FLAGS)].to_numpy()
+    names = np.array(FLAGS, dtype=object)
+    return pd.Series([list(names[r]) for r in arr], index=flags.index)

@@ -1,0 +1,215 @@
+"""Statistics tables per month or quarter (R-STATS); data only, charts live elsewhere.
+
+Every function here reads the register as of the period's end (core.rules.asof), so a closed
+period's figures are the same whenever they are computed. Complaint figures count kind
+`complaint` only: suggestions, praise and tip-offs are counted apart or not at all.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pandas as pd
+
+from core.reading.schema import fold
+from core.rules.asof import as_of
+from core.rules.period import Period, parse_period
+from core.rules.register import Register
+
+BREAKDOWNS = ("category", "channel", "department", "severity", "warning_level")
+OK_SATISFACTION = ("satisfied", "very_satisfied")
+SATISFACTION_LEVELS = ("very_satisfied", "satisfied", "basically_satisfied", "unsatisfied")
+
+
+def _ratio(num: int, den: int) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def complaints(reg: Register) -> pd.Series:
+    return reg.table["kind"].eq("complaint")
+
+
+def open_at(reg: Register, when: pd.Timestamp) -> pd.Series:
+    """Complaints received before `when` and not closed by then."""
+    t = reg.table
+    closed = t["closed_at"]
+    return complaints(reg) & (t["received_at"] < when) & (closed.isna() | (closed >= when))
+
+
+def first_satisfaction(reg: Register) -> pd.Series:
+    """Satisfaction at the first callback: kept apart when the complaint was reprocessed."""
+    t = reg.table
+    return t["first_satisfaction"].where(t["first_satisfaction"].ne(""), t["satisfaction"])
+
+
+def first_callback(reg: Register) -> pd.Series:
+    """When the first callback happened (R-REOPEN): kept apart when the complaint was
+    reprocessed, so an unsatisfied first result still counts in its own period while the
+    new round runs (its callback cleared) and after it."""
+    t = reg.table
+    return t["first_callback_at"].fillna(t["callback_at"])
+
+
+def callback_not_due(reg: Register) -> pd.Series:
+    """Rows whose callback clock was still running at the register's moment: a complaint
+    resolved just before a period's end is not yet late for its callback."""
+    out = pd.Series(False, index=reg.table.index)
+    for spec in reg.policy.clocks:
+        if spec.stop == "callback_at":
+            out |= reg.clocks[spec.id]["state"].isin(("running", "due_soon"))
+    return out
+
+
+def figures(reg: Register, period: Period) -> dict:
+    """The headline figures of one period, as of its end. A report asks for the same
+    period's figures up to seven times (overview, changes, months, satisfaction, …): they
+    are computed once per register and kept on it."""
+    reg = as_of(reg, period.end)
+    key = ("figures", period.start, period.end, reg.now)
+    if key not in reg.memo:
+        reg.memo[key] = _figures(reg, period)
+    return copy.deepcopy(reg.memo[key])
+
+
+def _figures(reg: Register, period: Period) -> dict:
+    t, f = reg.table, reg.flags
+    is_c = complaints(reg)
+    got = period.contains(t["received_at"])
+    gc = got & is_c
+    closed = t["closed_at"]
+    resolved = period.contains(t["resolved_at"]) & is_c
+    hours = ((t["resolved_at"] - t["received_at"]) / pd.Timedelta(hours=1))[resolved]
+    callbacks = period.contains(t["callback_at"]) & is_c
+    rated = callbacks & t["satisfaction"].ne("")
+    first = first_satisfaction(reg)
+    rated_first = period.contains(first_callback(reg)) & is_c & first.ne("")
+    on_time = {}
+    for cid, c in reg.clocks.items():
+        due_in = period.contains(c["due"]) & c["state"].isin(("met", "missed", "overdue"))
+        on_time[cid] = _ratio(int((due_in & c["state"].eq("met")).sum()), int(due_in.sum()))
+    groups = f.loc[gc & f["group_id"].ne(""), "group_id"]
+    due_cb = resolved & ~callback_not_due(reg)
+    called_back = int((due_cb & t["callback_at"].notna()).sum())
+    return {
+        "period": period.label,
+        "received": int(gc.sum()),
+        # R-GROUP: a group complaint is one matter in the statistics, however many rows
+        "received_once": int(gc.sum()) - len(groups) + groups.nunique(),
+        "suggestions": int((got & t["kind"].eq("suggestion")).sum()),
+        "praise": int((got & t["kind"].eq("praise")).sum()),
+        "accepted": int((gc & t["accepted"].eq(True).fillna(False)).sum()),
+        "valid": int((gc & t["validity"].eq("valid")).sum()),
+        "closed": int((period.contains(closed) & is_c).sum()),
+        "open": int(open_at(reg, period.end).sum()),
+        "carried_over": int(open_at(reg, period.start).sum()),
+        "on_time_rate": on_time,
+        "resolve_hours_mean": round(float(hours.mean()), 1) if len(hours) else None,
+        "resolve_hours_median": round(float(hours.median()), 1) if len(hours) else None,
+        "resolved": int(resolved.sum()),
+        "callback_due": int(due_cb.sum()),
+        "called_back": called_back,
+        "callback_rate": _ratio(called_back, int(due_cb.sum())),
+        "callback_target": float(reg.policy.settings["callback_target"]),
+        "rated": int(rated.sum()),
+        "satisfaction_rate": _ratio(int((rated & t["satisfaction"].isin(OK_SATISFACTION)).sum()),
+                                    int(rated.sum())),
+        "first_satisfaction_rate": _ratio(int((rated_first & first.isin(OK_SATISFACTION)).sum()),
+                                          int(rated_first.sum())),
+        # R-REOPEN: complaints reprocessed after an unsatisfied callback
+        "reprocessed": int((gc & t["reprocess_count"].fillna(0).gt(0)).sum()),
+        "repeats": int((gc & f["repeat"]).sum()),
+        # R-GROUP: a group is one group, however many of its rows fall in the period
+        "groups": int(groups.nunique()),
+        "group_rows": len(groups),
+        # R-KIND: tip-offs are counted apart, never as complaints
+        "tip_offs": int((got & t["kind"].eq("tip_off")).sum()),
+    }
+
+
+def breakdown(reg: Register, period: Period, column: str) -> pd.DataFrame:
+    """Complaints by one column: received and closed in the period, open at its end (open
+    counts everything still open then, whenever it was received)."""
+    reg = as_of(reg, period.end)
+    t = reg.table
+    key = t[column].where(t[column].ne(""), "—")
+    is_c = complaints(reg)
+    out = pd.DataFrame({
+        "received": key[is_c & period.contains(t["received_at"])].value_counts(),
+        "closed": key[is_c & period.contains(t["closed_at"])].value_counts(),
+        "open": key[open_at(reg, period.end)].value_counts(),
+    }).fillna(0).astype(int)
+    out.index.name = column
+    return out.sort_values(["received", "open"], ascending=False)
+
+
+def monthly_series(reg: Register, months: int = 15, until: pd.Timestamp | None = None
+                   ) -> pd.DataFrame:
+    """Received, closed and open at month end, for the last `months` months up to `until`'s
+    month, as of that month's end."""
+    last = (until or pd.Timestamp(reg.now)).to_period("M")
+    view = as_of(reg, (last + 1).start_time)
+    t = view.table[complaints(view)]
+    rows = []
+    for p in pd.period_range(last - months + 1, last, freq="M"):
+        per = parse_period(str(p))
+        rows.append({"month": str(p), "received": int(per.contains(t["received_at"]).sum()),
+                     "closed": int(per.contains(t["closed_at"]).sum()),
+                     "open": int(open_at(view, per.end).sum())})
+    return pd.DataFrame(rows)
+
+
+def satisfaction_table(reg: Register, period: Period) -> pd.DataFrame:
+    """Complaints called back in the period by satisfaction level, at the first callback
+    and final (R-REOPEN: a reprocessed complaint's first result still counts)."""
+    reg = as_of(reg, period.end)
+    t = reg.table
+    called = complaints(reg) & period.contains(t["callback_at"])
+    called_first = complaints(reg) & period.contains(first_callback(reg))
+    levels = [*SATISFACTION_LEVELS, ""]
+    first = first_satisfaction(reg)[called_first].value_counts()
+    final = t.loc[called, "satisfaction"].value_counts()
+    return pd.DataFrame({"first": [int(first.get(k, 0)) for k in levels],
+                         "final": [int(final.get(k, 0)) for k in levels]},
+                        index=pd.Index(levels, name="satisfaction"))
+
+
+def top_issues(reg: Register, period: Period, n: int = 10) -> pd.DataFrame:
+    """The most frequent matters of the complaints received in the period: rows of one
+    group complaint are one matter (R-GROUP), other rows are matched by their subject."""
+    reg = as_of(reg, period.end)
+    t = reg.table
+    sel = complaints(reg) & period.contains(t["received_at"])
+    sub = t.loc[sel, ["subject", "category", "received_at"]].copy()
+    gid = reg.flags.loc[sel, "group_id"]
+    sub["matter"] = gid.where(gid.ne(""), "s:" + fold(sub["subject"]))
+    sub["group"] = gid.ne("")
+    if sub.empty:
+        return pd.DataFrame(columns=["subject", "category", "count", "group"])
+    sub = sub.sort_values("received_at", kind="stable")
+    out = sub.groupby("matter", sort=False).agg(
+        subject=("subject", lambda s: s.value_counts().index[0]),
+        category=("category", lambda s: s.value_counts().index[0]),
+        count=("subject", "size"), group=("group", "any"))
+    return out.sort_values("count", ascending=False, kind="stable").head(n).reset_index(drop=True)
+
+
+def statistics(reg: Register, period_text: str) -> dict:
+    """Everything a review meeting expects for one period, with comparisons."""
+    period = parse_period(period_text)
+    return {
+        "period": period.label,
+        "figures": figures(reg, period),
+        "previous": figures(reg, period.previous()),
+        "year_before": figures(reg, period.year_before()),
+        "breakdowns": {c: breakdown(reg, period, c) for c in BREAKDOWNS},
+    }
+
+
+def not_called_back(reg: Register, period: Period) -> list[str]:
+    """Complaints resolved in the period and due for a callback by its end, with none by
+    then (the target is every one)."""
+    reg = as_of(reg, period.end)
+    t = reg.table
+    sel = (complaints(reg) & period.contains(t["resolved_at"]) & t["callback_at"].isna()
+           & ~callback_not_due(reg))
+    return list(t.loc[sel].sort_values("resolved_at", kind="stable")["id"])
