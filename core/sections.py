@@ -41,11 +41,12 @@ class Section:
         cols = self.extra.get("percent_columns", set())
         pct_rows = self.extra.get("percent_rows", set())
         shown = self.table.head(limit) if limit else self.table
-        out = shown.astype(object).copy()
-        for i, row in enumerate(shown.itertuples(index=False)):
-            pct_row = bool(pct_rows) and row[0] in pct_rows
-            for j, (c, v) in enumerate(zip(shown.columns, row, strict=True)):
-                out.iat[i, j] = _shown(v, pct_row or c in cols)
+        pct = ([v in pct_rows for v in shown.iloc[:, 0].tolist()] if pct_rows
+               else [False] * len(shown))
+        out = pd.DataFrame({j: [_shown(v, p or c in cols) for v, p in zip(
+            shown.iloc[:, j].tolist(), pct, strict=True)] for j, c in enumerate(shown.columns)},
+            index=shown.index, dtype=object)
+        out.columns = shown.columns
         return out
 
     def csv(self) -> pd.DataFrame:
