@@ -30,7 +30,7 @@ if reg is not None:
     month = st.selectbox(t("pick_month"), [str(p) for p in pd.period_range(last - 14, last,
                                                                             freq="M")][::-1],
                          key="score_month")
-    # once per checked register, month and language, for every session
+    # once per checked register and month, for every session
     result = reg.derived(("scores", month), lambda: department_scores(reg, month))
     if not result["departments"]:
         st.info(t("no_scores"))
