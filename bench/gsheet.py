@@ -7,8 +7,9 @@ streamlit/gsheets-connection.
 
 Target (issue 11): an update receives <= 1% of the Complaints tab's bytes. It finds the row
 by its mark (every row the app adds has one); a row without a mark (typed by hand, loaded in
-bulk) is marked first, found by the one cell the app's read placed it on, else by the ID
-column; never by reading the tab.
+bulk) is marked first, found by the one cell the app's read placed it on, else by sampling
+the ID column (rows in number order) and reading the few rows it narrows down to, else by
+the whole ID column; never by reading the tab.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def main() -> None:
         intake = measure(fake, lambda: store.append("complaints", [rec], audit=audit))
         app = measure(fake, lambda: store.add_complaints(
             [{"received_at": NOW, "subject": "bench app intake"}], prefix="TS", user="b", now=NOW))
-        bare = recs[rows // 3]["id"]  # no row from a read: the ID column finds it
+        bare = recs[rows // 3]["id"]  # no row from a read: the ID column, sampled, finds it
         column = measure(fake, lambda: store.update(bare, {"handler": "x"}, seen={"version": 1},
                                                     user="b", now=NOW))
         cid = recs[rows // 2]["id"]  # as core.commands.intake.record passes it: its row in the read
@@ -118,7 +119,7 @@ def main() -> None:
     line("page view (one read for every page and viewer in a window)", view)
     line("append one row + audit line (bulk path, no row mark)", intake)
     line("intake from the app (number, marked row, audit; read back)", app)
-    line("update, row not marked, no row given (ID column, mark...)", column, True)
+    line("update, row not marked, no row given (ID cells sampled...)", column, True)
     line("update, row not marked (its cell from the read, mark...)", first, True)
     line("update, row marked (the row by its mark, write, audit)", again, True)
     line("whole-sheet rewrite (clear + update, gsheets-connection)", whole)

@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from registers import NOW, register  # noqa: E402
 from streamlit import logger  # noqa: E402
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.runtime.scriptrunner.script_cache import ScriptCache  # noqa: E402
+from streamlit.testing.v1 import AppTest, app_test, local_script_runner  # noqa: E402
 
 from core.config import Target  # noqa: E402
 
@@ -54,6 +55,10 @@ def bare_read(path: Path) -> tuple[float, float]:
 
 
 _COMPONENTS = []
+# AppTest also compiles app.py and the page again on every run (a new ScriptCache each
+# time); a server compiles each script once, at its first view. Share one cache likewise.
+_SCRIPTS = ScriptCache()
+app_test.ScriptCache = local_script_runner.ScriptCache = lambda: _SCRIPTS
 
 
 def view(path: Path, page: str) -> tuple[float, float]:

@@ -238,8 +238,9 @@ def letter_downloads(reg: Register, complaint_id: str, key: str) -> None:
                         format_func=lambda k: label(f"letter_kind_{k}", current), **one())
     if not kind:
         return
-    try:
-        name, docx = letter_download(reg, complaint_id, kind, "docx")
+    try:  # made once per register and letter (in the register's language), not every rerun
+        name, docx = reg.derived(("letter", complaint_id, kind, "docx"),
+                                 lambda: letter_download(reg, complaint_id, kind, "docx"))
     except RegisterError as exc:
         st.error(str(exc))
         return

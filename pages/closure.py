@@ -82,7 +82,7 @@ def closure_view() -> None:
     if not rows:
         st.info(t("no_open"))
         return
-    ids = [reg.table.at[r, "id"] for r in rows]
+    ids = reg.table.loc[rows, "id"].tolist()
     default = reg.table.at[st.session_state["selected_row"], "id"] \
         if st.session_state.get("selected_row") in rows else ids[0]
     if st.session_state.get("close_pick") not in ids:

@@ -30,7 +30,8 @@ if reg is not None:
     month = st.selectbox(t("pick_month"), [str(p) for p in pd.period_range(last - 14, last,
                                                                             freq="M")][::-1],
                          key="score_month")
-    result = department_scores(reg, month)
+    # once per checked register and month, for every session
+    result = reg.derived(("scores", month), lambda: department_scores(reg, month))
     if not result["departments"]:
         st.info(t("no_scores"))
     for d in result["departments"]:

@@ -35,6 +35,30 @@ def pack_button(reg, period: str) -> None:
                        mime="application/zip", key="pack")
 
 
+def shown_sections(reg, period: str, language: str) -> list[tuple]:
+    """The period's sections, each with its chart as a Vega-Lite spec (converted once, not
+    on every rerun by st.altair_chart: that was half a warm view), its table as shown (None
+    when empty), whether that table is shown wrapped, and its CSV: built once per checked
+    register, period and language for every session (the register is shared and never
+    changed)."""
+    def build() -> list[tuple]:
+        out = []
+        for s in build_sections(reg, period, language):
+            # not checked against the Vega-Lite schema here (two thirds of the conversion):
+            # the report converts the same charts with the check, and its tests do
+            spec = None if s.chart is None else s.chart.to_dict(validate=False)
+            if s.table.empty:
+                out.append((s, spec, None, False, None))
+                continue
+            shown = s.display()
+            wrapped = shown.map(lambda v: len(str(v))).to_numpy().max() > LONG
+            if wrapped:  # st.table reads cells as markdown
+                shown = shown.map(esc).rename(columns=esc)
+            out.append((s, spec, shown, wrapped, safe_csv(s.csv())))
+        return out
+    return reg.derived(("sections", period, language), build)
+
+
 person = page("statistics")
 st.header(t("page_stats"))
 st.write(t("stats_intro"))
@@ -50,25 +74,20 @@ if reg is not None:
             last.asfreq("Q") - 4, last.asfreq("Q"), freq="Q")][::-1]
     period = st.selectbox(t(f"pick_{kind}"), options, key=f"stats_{kind}")  # not 统计周期 twice
     reg = seen_by(reg, person)  # every figure from the rows this person may open (R-RECUSE)
-    # Built once per checked register, period and language, for every session (a warm view
-    # of a 10k register spent 2 s of CPU here); the register is shared and never changed.
-    key = ("sections", id(reg), reg.now, period, lang())
-    sections = reg.memo.get(key) or reg.memo.setdefault(key, build_sections(reg, period, lang()))
+    sections = shown_sections(reg, period, lang())
     st.caption(generated(reg, period, lang()))  # every figure is as of the period's end
     if may(person, "report"):
         pack_button(reg, period)
-    for s in sections:
+    for s, spec, shown, wrapped, csv in sections:
         st.subheader(esc(s.title))
         for line in s.text:
             st.markdown(esc(line))
-        if s.chart is not None:  # its own colours, the same as in the HTML and the PDF
-            st.altair_chart(s.chart, width="stretch", theme=None)
-        if not s.table.empty:
-            shown = s.display()
-            if shown.map(lambda v: len(str(v))).to_numpy().max() > LONG:  # causes, actions
-                # wrapped, every word of each cell shown; st.table reads cells as markdown
-                st.table(shown.map(esc).rename(columns=esc), hide_index=True)
+        if spec is not None:  # its own colours, the same as in the HTML and the PDF
+            st.vega_lite_chart(spec, width="stretch", theme=None)
+        if shown is not None:
+            if wrapped:  # causes, actions: every word of each cell shown
+                st.table(shown, hide_index=True)
             else:
                 st.dataframe(shown, hide_index=True, width="stretch", height="content")
-            st.download_button(t("download_csv"), safe_csv(s.csv()), f"{period}-{s.key}.csv",
+            st.download_button(t("download_csv"), csv, f"{period}-{s.key}.csv",
                                "text/csv", key=f"csv_{s.key}")

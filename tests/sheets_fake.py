@@ -4,6 +4,7 @@ It serves the real gspread client through the `responses` library, following the
 reference for the endpoints the store uses:
 
 - GET spreadsheets/{id} (with `ranges` + `includeGridData`), values/{range}, values:batchGet
+  (both with `majorDimension` ROWS or COLUMNS)
 - POST values:batchUpdate, values/{range}:append, values:batchGetByDataFilter,
   values:batchUpdateByDataFilter, developerMetadata:search
 - POST spreadsheets/{id}:batchUpdate with addSheet, appendCells, updateCells,
@@ -244,8 +245,9 @@ class FakeSheets:
             return 200, {}, json.dumps(self.spreadsheet(query))
         if method == "GET" and rest == "/values:batchGet":
             render = query.get("valueRenderOption", ["FORMATTED_VALUE"])[0]
+            major = self.major(query)
             return 200, {}, json.dumps({"spreadsheetId": self.key, "valueRanges": [
-                {"range": r, "majorDimension": "ROWS", "values": self.get(r, render)}
+                {"range": r, "majorDimension": major, "values": self.get(r, render, major)}
                 for r in query.get("ranges", [])]})
         if method == "POST" and rest == "/values:batchUpdate":
             for d in body["data"]:
@@ -270,8 +272,9 @@ class FakeSheets:
         m = re.fullmatch(r"/values/(.+?)(:append)?", rest)
         if m and method == "GET":
             render = query.get("valueRenderOption", ["FORMATTED_VALUE"])[0]
-            return 200, {}, json.dumps({"range": m[1], "majorDimension": "ROWS",
-                                        "values": self.get(m[1], render)})
+            major = self.major(query)
+            return 200, {}, json.dumps({"range": m[1], "majorDimension": major,
+                                        "values": self.get(m[1], render, major)})
         if m and method == "POST" and m[2]:
             tab = self.tab(self.split(m[1])[0])
             opt = query.get("valueInputOption", ["RAW"])[0]
@@ -354,7 +357,16 @@ class FakeSheets:
     def _fmt(self, tab: Tab, row: Row, c: int) -> str | None:
         return row.formats.get(c, tab.column_formats.get(c))
 
-    def get(self, a1: str, render: str) -> list[list]:
+    @staticmethod
+    def major(query: dict) -> str:
+        """values.get / batchGet `majorDimension`: ROWS (the default) or COLUMNS."""
+        major = query.get("majorDimension", ["ROWS"])[0]
+        if major not in ("ROWS", "COLUMNS", "DIMENSION_UNSPECIFIED"):
+            raise BadRequest(f"Invalid value at 'major_dimension' ({major})")
+        return "COLUMNS" if major == "COLUMNS" else "ROWS"
+
+    def get(self, a1: str, render: str, major: str = "ROWS") -> list[list]:
+        """The range's values, a list per row (or per column with `major` COLUMNS)."""
         title, cells = self.split(a1)
         tab = self.tab(title)
         r1, c1, r2, c2 = self.bounds(cells)
@@ -363,7 +375,10 @@ class FakeSheets:
             vals = row.cells[c1 - 1: c2]
             out.append([self.shown(v, self._fmt(tab, row, c1 - 1 + j), render)
                         for j, v in enumerate(vals)])
-        for r in out:  # the API leaves out trailing empty cells and rows
+        if major == "COLUMNS":
+            width = max((len(r) for r in out), default=0)
+            out = [[r[j] if j < len(r) else "" for r in out] for j in range(width)]
+        for r in out:  # the API leaves out trailing empty cells and rows (columns)
             while r and r[-1] in ("", None):
                 r.pop()
         while out and not out[-1]:

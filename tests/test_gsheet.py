@@ -683,3 +683,49 @@ def test_a_row_typed_by_hand_is_found_by_the_cell_the_read_placed_it_on(fake, st
     rows = {r["id"]: r for r in rows_by_key(fake, schema, "Complaints")}
     assert (rows["HAND1"]["handler"], rows["HAND2"]["handler"]) == ("Li", "Wu")
     assert rows["HAND0"]["handler"] == rows["HAND3"]["handler"] == ""
+
+
+def test_a_row_without_a_mark_and_no_row_given_is_found_without_reading_the_id_column(
+        fake, store, schema):
+    # Issue 11: in a register kept in number order, a few cells of the ID column sampled per
+    # call narrow down where the number is, and only those rows are read. Rows sorted by
+    # hand meanwhile, or a column out of number order, leave it to the whole column.
+    store.init("en")
+    tab = fake.tab("Complaints")
+    width = len(tab.rows[0])
+    ids = [f"TS20261103{i:03d}" for i in range(1, 401)]
+    for cid in ids:
+        row = [""] * width
+        row[0], row[3], row[11] = cid, "2026-11-03 09:00", f"typed {cid}"
+        tab.grid.append(Row(row))
+
+    def update(cid, handler):
+        fake.calls.clear()
+        store.update(cid, {"handler": handler}, seen={"version": ""}, user="clerk", now=NOW)
+        rows = rows_by_key(fake, schema, "Complaints")
+        assert [r["id"] for r in rows if r["handler"] == handler] == [cid]
+        return [c.rsplit("!", 1)[-1] for c in fake.calls if c.startswith("GET")
+                and "/values/" in c]
+
+    spans = update(ids[250], "Li")
+    assert "A:A" not in spans and len(spans) == 1, spans
+    first, last = (int(x[1:]) for x in spans[0].split(":"))
+    assert first <= 252 <= last and last - first < 128
+
+    sorted_once = []
+
+    def sort_before_marking(call):
+        if call.endswith(":batchUpdate") and not sorted_once:
+            sorted_once.append(call)
+            fake.sort("Complaints", 0, reverse=True)
+    fake.between = sort_before_marking
+    spans = update(ids[100], "Wu")  # the mark lands on another row, is checked and moved
+    fake.between = None
+    assert sorted_once and spans[-1] == "A:A", spans
+
+    header, body = tab.grid[:1], tab.grid[1:]
+    random.Random(3).shuffle(body)
+    tab.grid[:] = header + body
+    assert update(ids[10], "Ma")[-1] == "A:A"
+    rows = {r["id"]: r for r in rows_by_key(fake, schema, "Complaints")}
+    assert (rows[ids[250]]["handler"], rows[ids[100]]["handler"]) == ("Li", "Wu")

@@ -41,11 +41,12 @@ class Section:
         cols = self.extra.get("percent_columns", set())
         pct_rows = self.extra.get("percent_rows", set())
         shown = self.table.head(limit) if limit else self.table
-        out = shown.astype(object).copy()
-        for i, row in enumerate(shown.itertuples(index=False)):
-            pct_row = bool(pct_rows) and row[0] in pct_rows
-            for j, (c, v) in enumerate(zip(shown.columns, row, strict=True)):
-                out.iat[i, j] = _shown(v, pct_row or c in cols)
+        pct = ([v in pct_rows for v in shown.iloc[:, 0].tolist()] if pct_rows
+               else [False] * len(shown))
+        out = pd.DataFrame({j: [_shown(v, p or c in cols) for v, p in zip(
+            shown.iloc[:, j].tolist(), pct, strict=True)] for j, c in enumerate(shown.columns)},
+            index=shown.index, dtype=object)
+        out.columns = shown.columns
         return out
 
     def csv(self) -> pd.DataFrame:
@@ -98,13 +99,17 @@ FONT = "WenQuanYi Micro Hei, Noto Sans CJK SC, Source Han Sans SC, sans-serif"
 
 
 def styled(chart: alt.Chart) -> alt.Chart:
-    """Large text, and labels written out in full (never cut to "Acceptance decisi…")."""
-    return chart.configure(font=FONT).configure_axis(
-        labelFontSize=13, titleFontSize=13, labelLimit=0, titleFontWeight="normal"
-    ).configure_axisY(  # the value axis's title across the top of its labels, never vertical
-        titleAngle=0, titleAnchor="end", titleAlign="right", titleBaseline="bottom", titleY=-8,
-        titleX=0).configure_title(fontSize=15, anchor="start", offset=14).configure_legend(
-        labelFontSize=13, labelLimit=0, orient="bottom", title=None)
+    """Large text, and labels written out in full (never cut to "Acceptance decisi…").
+    One `configure` (each configure_… call copied the whole chart)."""
+    return chart.configure(
+        font=FONT,
+        axis=alt.AxisConfig(labelFontSize=13, titleFontSize=13, labelLimit=0,
+                            titleFontWeight="normal"),
+        # the value axis's title across the top of its labels, never vertical
+        axisY=alt.AxisConfig(titleAngle=0, titleAnchor="end", titleAlign="right",
+                             titleBaseline="bottom", titleY=-8, titleX=0),
+        title=alt.TitleConfig(fontSize=15, anchor="start", offset=14),
+        legend=alt.LegendConfig(labelFontSize=13, labelLimit=0, orient="bottom", title=None))
 
 
 def _bar(df: pd.DataFrame, x: str, y: str, title: str, sort: str | None = "-y",

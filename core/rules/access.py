@@ -254,10 +254,8 @@ class Sight(NamedTuple):
 
 def _folded(reg: Register, column: str) -> pd.Series:
     """A text column folded for matching, computed once per register."""
-    key = ("folded", column)
-    if key not in reg.memo:
-        reg.memo[key] = fold(reg.table[column].fillna("").astype(object))
-    return reg.memo[key]
+    return reg.derived(("folded", column),
+                       lambda: fold(reg.table[column].fillna("").astype(object)))
 
 
 def respondent_rows(reg: Register, who: Who) -> pd.Series:
@@ -288,7 +286,11 @@ def _department(reg: Register, who: Who) -> pd.Series:
 def sight(reg: Register, who: Who) -> pd.DataFrame:
     """For every complaint (index: sheet row), whether this person may open it (`row`) and
     see its complainant (`complainant`). Use it wherever a row or a complainant is shown —
-    pages, downloads, letters."""
+    pages, downloads, letters. Computed once per register and person."""
+    return reg.derived(("sight", who), lambda: _sight(reg, who))
+
+
+def _sight(reg: Register, who: Who) -> pd.DataFrame:
     r = role(who.role)
     t = reg.table
     if who.wall or r.rows == "all":

@@ -119,7 +119,12 @@ def checklist(reg: Register, row: int) -> list[Item]:
     """Every R-CLOSE item that applies to the row, in the rule's order. A failing item names
     only what is still blank among what it needs (the column its rule points at, e.g. only
     Written reply once First reply is recorded), or why a recorded value does not do (a
-    reply recorded as not written where one is required; 基本满意 is not satisfied)."""
+    reply recorded as not written where one is required; 基本满意 is not satisfied).
+    Computed once per register and row."""
+    return reg.derived(("checklist", row), lambda: _checklist(reg, row))
+
+
+def _checklist(reg: Register, row: int) -> list[Item]:
     one = reg.table.loc[[row]]
     r = one.loc[row]
     out = []

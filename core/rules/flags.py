@@ -133,17 +133,24 @@ def _matters(table: pd.DataFrame, ok: np.ndarray, s: dict, span: int) -> np.ndar
     codes, uniques = pd.factorize(pd.Series(who + "\x1f" + text).where(ok))
     symbols = _symbols(np.array([u.split("\x1f", 1)[1] for u in uniques], dtype=object))
     t_ns = table["received_at"].to_numpy("datetime64[ns]").astype(np.int64)
-    rows = pd.DataFrame({"who": who, "node": codes, "bin": t_ns // max(span, 1)})[ok]
+    person = pd.factorize(who)[0]
+    many = np.bincount(person[ok], minlength=person.max() + 1 if len(person) else 0) > threshold
+    pick = ok & many[person] if len(person) else ok
+    # (respondent, time bin, subject) once each, sorted: a cell is one respondent's bin
+    cells = np.unique(np.column_stack([person[pick], t_ns[pick] // max(span, 1), codes[pick]]),
+                      axis=0)
+    starts = np.flatnonzero(np.r_[True, (cells[1:, :2] != cells[:-1, :2]).any(axis=1)])
+    ends = np.r_[starts[1:], len(cells)]
     edges = [np.empty((0, 2), dtype=np.int64)]
-    for _, part in rows.groupby("who", sort=False):
-        if len(part) <= threshold:
-            continue
-        by_bin = part.groupby("bin")["node"].unique()
-        for b, here in by_bin.items():
-            near = np.unique(np.concatenate([here, by_bin.get(b + 1, here[:0])]))
-            if len(near) > 1:
-                edges.append(near[_similar([symbols[k] for k in near],
-                                           float(s["group_similarity"]))])
+    for g, (lo, hi) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        near = cells[lo:hi, 2]
+        if g + 1 < len(starts):  # with the next bin of the same respondent
+            nxt = cells[starts[g + 1]]
+            if nxt[0] == cells[lo, 0] and nxt[1] == cells[lo, 1] + 1:
+                near = np.union1d(near, cells[starts[g + 1]:ends[g + 1], 2])
+        if len(near) > 1:
+            edges.append(near[_similar([symbols[k] for k in near],
+                                       float(s["group_similarity"]))])
     weight = np.bincount(codes[codes >= 0], minlength=len(uniques))
     leader = _leaders(np.unique(np.concatenate(edges), axis=0), weight,
                       np.array([len(x) for x in symbols]))

@@ -89,6 +89,12 @@ def policy_title(name: str | None, lang: str) -> str:
 
     if name is None:
         return label("policy_default", lang)
+    return _title(name, lang)
+
+
+@cache
+def _title(name: str, lang: str) -> str:
+    """Read once per process, as presets are (the policy box shows every title on each run)."""
     raw = _yaml(POLICY_DIR / f"{name}.yaml")
     return str(raw.get("zh" if lang == "zh" else "en") or name)
 

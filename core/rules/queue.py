@@ -24,7 +24,11 @@ QUEUE_COLUMNS = ("id", "subject", "department", "handler", "first_receiver", "se
 
 def queue_frame(reg: Register) -> pd.DataFrame:
     """One line per open complaint: its nearest live clock, due time and state, and its next
-    step and owner (R-FLOW)."""
+    step and owner (R-FLOW). Computed once per register."""
+    return reg.derived(("queue",), lambda: _queue_frame(reg))
+
+
+def _queue_frame(reg: Register) -> pd.DataFrame:
     rows = open_rows(reg)
     out = reg.table.loc[rows, list(QUEUE_COLUMNS)].copy()
     out = out.join(next_steps(reg))

@@ -68,6 +68,14 @@ class Register:
     def tab(self):
         return self.schema.tab("complaints")
 
+    def derived(self, key: object, make):
+        """`make()`, computed once per register and kept in `memo`: the register is shared by
+        every page and session until the next read or minute, and they only read it (so
+        neither may change what this returns)."""
+        if key not in self.memo:
+            self.memo[key] = make()
+        return self.memo[key]
+
     def problems_by_row(self) -> dict[int, list[Problem]]:
         out: dict[int, list[Problem]] = {}
         for p in self.problems:

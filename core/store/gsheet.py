@@ -25,8 +25,9 @@ Update: read the row by its metadata with the header (version and edited-by-hand
 write only the changed and bookkeeping cells by the same metadata (nulls leave other cells
 alone), read back to confirm — a header changed in between is repaired — then append the
 audit line, which a retry after a lost reply never writes twice. A row typed by hand has
-no metadata yet: it is found in the ID column and tagged, and the tag is checked against
-the row's number before anything is written.
+no metadata yet: it is found in the ID column (the one cell the caller's read placed it on,
+else a few sampled cells narrowing down where it is in number order, else the whole column)
+and tagged, and the tag is checked against the row's number before anything is written.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,6 +74,10 @@ SERVICE_ACCOUNT_KEYS = ("type", "private_key", "client_email")
 EPOCH = dt.datetime(1899, 12, 30)
 API = "https://sheets.googleapis.com/v4/spreadsheets/"
 MAX_ROUNDS = 12
+#: Looking for a row without a mark and without a row to start from: cells of the ID column
+#: sampled per call (the first call probes rows 1, 2, 4, 8, … below the header, up to 2^20),
+#: and the most rows read whole once the samples have narrowed them down.
+SAMPLES, PROBES, WINDOW = 32, 21, 128
 
 
 def quote(title: str) -> str:
@@ -167,6 +173,13 @@ class Snapshot:
 class Match:
     row: int                 # sheet row number
     values: list[object]
+
+
+def _number_order(cid: object) -> tuple:
+    """A complaint number as it sorts in a register kept in number order: its runs of digits
+    as numbers (TS20261124999 before TS202611241000)."""
+    return tuple((0, int(d), "") if d else (1, 0, s)
+                 for d, s in re.findall(r"(\d+)|(\D+)", norm(cid)))
 
 
 def _row_of_range(a1: str) -> int:
@@ -588,11 +601,12 @@ class GSheetStore(Store):
                               "locating the row").get("values", [])
             if cell and cell[0] and norm(cell[0][0]) == norm(cid):
                 hits = [hint - 1]
+        elif hint is None:
+            hits = self._in_number_order(title, letter, layout.header_row + 1, cid)
         if not hits:
-            column = self._call(lambda: self.sheet.values_get(
-                f"{quote(title)}!{letter}:{letter}"), "locating the row").get("values", [])
-            hits = [i for i, r in enumerate(column) if i >= layout.header_row and r
-                    and norm(r[0]) == norm(cid)]
+            column = self._column(f"{quote(title)}!{letter}:{letter}")
+            hits = [i for i, v in enumerate(column) if i >= layout.header_row and v
+                    and norm(v) == norm(cid)]
         if not hits:
             raise NotFoundError(f"Complaint {cid} is no longer in the register (someone may have "
                                 f"deleted the row); nothing was written.")
@@ -607,6 +621,42 @@ class GSheetStore(Store):
                                       "sheetId": sheet_id, "dimension": "ROWS",
                                       "startIndex": hits[0], "endIndex": hits[0] + 1}},
                                   "visibility": "DOCUMENT"}}}]}), "marking the row")
+
+    def _column(self, a1: str) -> list[object]:
+        """One column's cells as one flat list (majorDimension COLUMNS: no list per row)."""
+        values = self._call(lambda: self.sheet.values_get(a1, params={
+            "majorDimension": "COLUMNS", "valueRenderOption": "FORMATTED_VALUE"}),
+            "locating the row").get("values", [])
+        return values[0] if values else []
+
+    def _in_number_order(self, title: str, letter: str, first: int, cid: str) -> list[int]:
+        """The rows (0-based) holding `cid` near where it would be if the ID column were in
+        number order from sheet row `first` on, as a register that rows are added to at the
+        bottom mostly is: a few cells sampled per call narrow the rows down, and those are
+        read whole. Empty when it is not there (rows sorted by hand, a number given late, a
+        blank row): the whole column decides then. A row found this way is tagged and the
+        tag checked like any other; a duplicate is seen only when it is next to it."""
+        want = _number_order(cid)
+        lo, hi = first, None  # sheet rows: in number order, cid lies in [lo, hi)
+        while hi is None or hi - lo > WINDOW:
+            rows = ([lo + 2 ** j - 1 for j in range(PROBES)] if hi is None else
+                    sorted({lo + (hi - lo) * k // (SAMPLES + 1) for k in range(1, SAMPLES + 1)}))
+            reply = self._call(lambda rows=rows: self.sheet.values_batch_get(
+                [f"{quote(title)}!{letter}{r}" for r in rows],
+                params={"valueRenderOption": "FORMATTED_VALUE"}), "locating the row")
+            cells = [(vr.get("values") or [[""]])[0] for vr in reply.get("valueRanges", [])]
+            before, after = lo, hi
+            for r, cell in zip(rows, cells, strict=True):
+                shown = norm(cell[0]) if cell else ""
+                if not shown or _number_order(shown) > want:  # a blank: past the last row
+                    hi = r
+                    break
+                if _number_order(shown) < want:
+                    lo = r + 1
+            if hi is None or (lo, hi) == (before, after):
+                return []  # more than a million rows, or the samples narrow nothing
+        column = self._column(f"{quote(title)}!{letter}{lo}:{letter}{hi - 1}") if hi > lo else []
+        return [lo - 1 + i for i, v in enumerate(column) if v and norm(v) == norm(cid)]
 
     def update(self, complaint_id, changes, *, seen, user, now) -> UpdatePlan:
         tab = self.schema.tab("complaints")
