@@ -118,7 +118,10 @@ class Charts:
         from concurrent.futures import ThreadPoolExecutor
 
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="charts")
-        specs = [(id(s), s.chart.to_dict()) for s in sections if s.chart is not None]
+        # built by core.sections from altair's own classes: checking each spec against the
+        # Vega-Lite schema again would cost more than drawing it
+        specs = [(id(s), s.chart.to_dict(validate=False)) for s in sections
+                 if s.chart is not None]
         self._done = {key: self._pool.submit(self._draw, spec, scale) for key, spec in specs}
         self._pool.shutdown(wait=False)
 

@@ -98,13 +98,17 @@ FONT = "WenQuanYi Micro Hei, Noto Sans CJK SC, Source Han Sans SC, sans-serif"
 
 
 def styled(chart: alt.Chart) -> alt.Chart:
-    """Large text, and labels written out in full (never cut to "Acceptance decisi…")."""
-    return chart.configure(font=FONT).configure_axis(
-        labelFontSize=13, titleFontSize=13, labelLimit=0, titleFontWeight="normal"
-    ).configure_axisY(  # the value axis's title across the top of its labels, never vertical
-        titleAngle=0, titleAnchor="end", titleAlign="right", titleBaseline="bottom", titleY=-8,
-        titleX=0).configure_title(fontSize=15, anchor="start", offset=14).configure_legend(
-        labelFontSize=13, labelLimit=0, orient="bottom", title=None)
+    """Large text, and labels written out in full (never cut to "Acceptance decisi…"). One
+    configure() (each one copies the whole chart)."""
+    return chart.configure(
+        font=FONT,
+        axis=alt.AxisConfig(labelFontSize=13, titleFontSize=13, labelLimit=0,
+                            titleFontWeight="normal"),
+        # the value axis's title across the top of its labels, never vertical
+        axisY=alt.AxisConfig(titleAngle=0, titleAnchor="end", titleAlign="right",
+                             titleBaseline="bottom", titleY=-8, titleX=0),
+        title=alt.TitleConfig(fontSize=15, anchor="start", offset=14),
+        legend=alt.LegendConfig(labelFontSize=13, labelLimit=0, orient="bottom", title=None))
 
 
 def _bar(df: pd.DataFrame, x: str, y: str, title: str, sort: str | None = "-y",
