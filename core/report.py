@@ -331,6 +331,10 @@ def render_pdf(reg: Register, sections: list[Section], period: str, lang: str,
 
 
 PARTS = ("xlsx", "html", "pdf")
+#: the order they are made in: the PDF takes the charts one by one as they are drawn, the
+#: HTML all at once, so the charts thread has the workbook and the PDF's time to draw them
+MADE = ("xlsx", "pdf", "html")
+NAMES = {"xlsx": "statistics.xlsx", "html": "report.html", "pdf": "report.pdf"}
 
 
 def pack_parts(reg: Register, period: str, lang: str = "zh"
@@ -341,28 +345,26 @@ def pack_parts(reg: Register, period: str, lang: str = "zh"
     sections = build_sections(reg, period, lang)
     charts = Charts(sections)  # drawn while the workbook is written
     period = parse_period(period).label
-    files, failures = {}, []
-    for part in PARTS:
-        name = f"{period}-" + {"xlsx": "statistics.xlsx", "html": "report.html",
-                               "pdf": "report.pdf"}[part]
+    made: dict[str, bytes | str] = {}  # each part's document, or the sentence why not
+    for part in MADE:
+        name = f"{period}-{NAMES[part]}"
         try:
             if part == "xlsx":
                 with tempfile.TemporaryDirectory() as folder:
                     data = write_xlsx(reg, sections, Path(folder) / "statistics.xlsx",
                                       lang).read_bytes()
-                data = stable_zip(data, pack_moment(reg, period))
+                made[part] = stable_zip(data, pack_moment(reg, period))
             elif part == "html":
-                data = render_html(reg, sections, period, lang, charts).encode()
+                made[part] = render_html(reg, sections, period, lang, charts).encode()
             else:
-                data = render_pdf(reg, sections, period, lang, charts)
+                made[part] = render_pdf(reg, sections, period, lang, charts)
         except RegisterError as exc:
-            failures.append(label("pack_part_failed", lang, name=name, e=exc.message(lang)))
+            made[part] = label("pack_part_failed", lang, name=name, e=exc.message(lang))
         except Exception as exc:  # one document's failure must not cost the others
-            failures.append(label("pack_part_failed", lang, name=name,
-                                  e=f"{type(exc).__name__}: {exc}"))
-        else:
-            files[name] = data
-    return files, failures
+            made[part] = label("pack_part_failed", lang, name=name,
+                               e=f"{type(exc).__name__}: {exc}")
+    files = {f"{period}-{NAMES[p]}": made[p] for p in PARTS if isinstance(made[p], bytes)}
+    return files, [made[p] for p in PARTS if isinstance(made[p], str)]
 
 
 def build_pack(reg: Register, period: str, lang: str = "zh") -> dict[str, bytes]:
