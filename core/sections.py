@@ -41,12 +41,13 @@ class Section:
         cols = self.extra.get("percent_columns", set())
         pct_rows = self.extra.get("percent_rows", set())
         shown = self.table.head(limit) if limit else self.table
-        out = shown.astype(object).copy()
-        for i, row in enumerate(shown.itertuples(index=False)):
-            pct_row = bool(pct_rows) and row[0] in pct_rows
-            for j, (c, v) in enumerate(zip(shown.columns, row, strict=True)):
-                out.iat[i, j] = _shown(v, pct_row or c in cols)
-        return out
+        pct_row = [bool(pct_rows) and v in pct_rows for v in shown.iloc[:, 0]] \
+            if len(shown.columns) else []
+        columns = [[_shown(v, p or c in cols) for v, p in zip(shown.iloc[:, j], pct_row,
+                                                               strict=True)]
+                   for j, c in enumerate(shown.columns)]
+        return pd.DataFrame(list(zip(*columns, strict=True)), index=shown.index,
+                            columns=shown.columns, dtype=object)
 
     def csv(self) -> pd.DataFrame:
         """The table for a CSV download: whole counts, rates as percentages, as shown."""
