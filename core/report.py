@@ -11,6 +11,7 @@ import itertools
 import re
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -112,12 +113,12 @@ class Charts:
     """Every chart of a pack drawn once, in a background thread while the rest of the pack
     is built: the SVG the HTML embeds, and the PNG the PDF shows rasterised from that same
     SVG (the same bytes as vegalite_to_png, without running Vega a second time). vl-convert
-    works outside the GIL, so this overlaps the Python work of the workbook and the PDF."""
+    works outside the GIL, so this overlaps the Python work of the workbook and the PDF.
+    `pool`: the drawing thread, when one was started before the sections were built."""
 
-    def __init__(self, sections: list[Section], scale: float = 2.0):
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="charts")
+    def __init__(self, sections: list[Section], scale: float = 2.0,
+                 pool: ThreadPoolExecutor | None = None):
+        self._pool = pool or ThreadPoolExecutor(1, thread_name_prefix="charts")
         # built by core.sections from altair's own classes: checking each spec against the
         # Vega-Lite schema again would cost more than drawing it
         specs = [(id(s), s.chart.to_dict(validate=False)) for s in sections
@@ -126,9 +127,19 @@ class Charts:
         self._pool.shutdown(wait=False)
 
     @staticmethod
-    def _draw(spec: dict, scale: float) -> tuple[str, bytes]:
+    def _draw(spec: dict, scale: float = 2.0) -> tuple[str, bytes]:
         svg = vlc.vegalite_to_svg(spec)
         return svg, vlc.svg_to_png(svg, scale=scale)
+
+    @classmethod
+    def drawer(cls) -> ThreadPoolExecutor:
+        """A drawing thread started at once on a chart of one word: vl-convert's JavaScript
+        engine and fonts cost some 0.7 s of CPU on first use, spent while the sections are
+        built instead of before the first chart."""
+        pool = ThreadPoolExecutor(1, thread_name_prefix="charts")
+        pool.submit(cls._draw, {"mark": "text", "data": {"values": [{}]},
+                                "encoding": {"text": {"value": "投诉 complaint"}}})
+        return pool
 
     def svg(self, section: Section) -> str | None:
         done = self._done.get(id(section))
@@ -342,8 +353,9 @@ def pack_parts(reg: Register, period: str, lang: str = "zh"
     """The three documents of a period by file name, each made on its own, and a sentence
     in `lang` for each one that could not be made (the others are still there). For a
     closed period the same bytes whenever they are produced (all as of the period's end)."""
+    drawer = Charts.drawer()
     sections = build_sections(reg, period, lang)
-    charts = Charts(sections)  # drawn while the workbook is written
+    charts = Charts(sections, pool=drawer)  # drawn while the workbook is written
     period = parse_period(period).label
     made: dict[str, bytes | str] = {}  # each part's document, or the sentence why not
     for part in MADE:
