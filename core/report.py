@@ -269,8 +269,12 @@ def _table(pdf, head: list[str], rows: list[list[str]]) -> None:
     if len(table) > 1:
         pdf._perform_page_break_if_need_be(heights[0] + heights[1])
     for i in range(len(table)):
-        if pdf._perform_page_break_if_need_be(heights[i]) and i >= 1:
-            draw(0)
+        if pdf._perform_page_break_if_need_be(heights[i]):
+            if pdf.y + heights[i] > pdf.page_break_trigger:  # fpdf2's table refuses it too
+                raise ValueError(f"The row with index {i} is too high and cannot be rendered "
+                                 f"on a single page")
+            if i >= 1:
+                draw(0)
         draw(i)
     pdf.l_margin = margin
     pdf.x = pdf.l_margin
