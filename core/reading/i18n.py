@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
-import yaml
-
 from core.errors import SchemaError
-from core.reading.schema import SCHEMA_DIR
+from core.reading.schema import SCHEMA_DIR, read_yaml
 
 LANGS = ("zh", "en")
 
@@ -15,10 +13,7 @@ LANGS = ("zh", "en")
 @cache
 def _load(name: str) -> dict:
     path = SCHEMA_DIR / name
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise SchemaError(f"{path}: cannot be read as YAML ({exc})") from exc
+    data = read_yaml(path)
     for section, entries in (data or {}).items():
         for key, text in (entries or {}).items():
             if not isinstance(key, str):  # YAML 1.1 reads bare yes/no/on/off as booleans

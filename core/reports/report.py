@@ -7,9 +7,11 @@ from __future__ import annotations
 import base64
 import html
 import io
+import itertools
 import re
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -111,20 +113,33 @@ class Charts:
     """Every chart of a pack drawn once, in a background thread while the rest of the pack
     is built: the SVG the HTML embeds, and the PNG the PDF shows rasterised from that same
     SVG (the same bytes as vegalite_to_png, without running Vega a second time). vl-convert
-    works outside the GIL, so this overlaps the Python work of the workbook and the PDF."""
+    works outside the GIL, so this overlaps the Python work of the workbook and the PDF.
+    `pool`: the drawing thread, when one was started before the sections were built."""
 
-    def __init__(self, sections: list[Section], scale: float = 2.0):
-        from concurrent.futures import ThreadPoolExecutor
-
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="charts")
-        specs = [(id(s), s.chart.to_dict()) for s in sections if s.chart is not None]
+    def __init__(self, sections: list[Section], scale: float = 2.0,
+                 pool: ThreadPoolExecutor | None = None):
+        self._pool = pool or ThreadPoolExecutor(1, thread_name_prefix="charts")
+        # built by core.reports.sections from altair's own classes: checking each spec against the
+        # Vega-Lite schema again would cost more than drawing it
+        specs = [(id(s), s.chart.to_dict(validate=False)) for s in sections
+                 if s.chart is not None]
         self._done = {key: self._pool.submit(self._draw, spec, scale) for key, spec in specs}
         self._pool.shutdown(wait=False)
 
     @staticmethod
-    def _draw(spec: dict, scale: float) -> tuple[str, bytes]:
+    def _draw(spec: dict, scale: float = 2.0) -> tuple[str, bytes]:
         svg = vlc.vegalite_to_svg(spec)
         return svg, vlc.svg_to_png(svg, scale=scale)
+
+    @classmethod
+    def drawer(cls) -> ThreadPoolExecutor:
+        """A drawing thread started at once on a chart of one word: vl-convert's JavaScript
+        engine and fonts cost some 0.7 s of CPU on first use, spent while the sections are
+        built instead of before the first chart."""
+        pool = ThreadPoolExecutor(1, thread_name_prefix="charts")
+        pool.submit(cls._draw, {"mark": "text", "data": {"values": [{}]},
+                                "encoding": {"text": {"value": "投诉 complaint"}}})
+        return pool
 
     def svg(self, section: Section) -> str | None:
         done = self._done.get(id(section))
@@ -188,10 +203,86 @@ def render_html(reg: Register, sections: list[Section], period: str, lang: str,
     return "\n".join(parts)
 
 
+LINE = 5  # mm: the height of one line of a table's text in the PDF
+HEADING_FILL = (235, 235, 235)
+
+
+def _table(pdf, head: list[str], rows: list[list[str]]) -> None:
+    """A table laid out as fpdf2's `pdf.table(line_height=LINE, text_align="LEFT")` with a
+    grey heading lays it out — the same equal columns, borders, word wrapping, rows centred
+    vertically, page breaks before a row that does not fit, the heading repeated on each page
+    and never left alone at the foot of one; the same PDF, byte for byte — without its cost
+    per cell: a cell whose text fits on one line is measured by its glyph widths, and only
+    the others go through fpdf2's line breaking, once; each line is then one cell()."""
+    from fpdf.enums import Align, TableBordersLayout, WrapMode
+    from fpdf.fonts import FontFace
+    from fpdf.util import Padding
+
+    body = pdf.font_face()
+    heading = FontFace.combine(body, FontFace(fill_color=HEADING_FILL))
+    table = [head, *rows]
+    ncols = max(len(r) for r in table)
+    margin, pdf.l_margin = pdf.l_margin, (pdf.w - pdf.epw) / 2  # centred, as fpdf2 does
+    width = pdf.epw / ncols
+    xs = list(itertools.accumulate([pdf.l_margin] + [width] * (ncols - 1)))
+    room = width - 2 * pdf.c_margin  # multi_cell keeps c_margin clear on either side
+    font, size = pdf.current_font, pdf.font_size_pt
+    no_padding = Padding.new(0)
+    subset = getattr(font, "subset", None)  # a TrueType font's glyphs in the PDF
+
+    def wrap(text: str) -> list[str]:
+        """The lines of a cell's text: itself when it fits on one line (clear of fpdf2's
+        rounding), else as fpdf2's multi_cell breaks it."""
+        if not text:
+            return []
+        normal = pdf.normalize_text(text)
+        if subset is not None:  # glyphs numbered in the order fpdf2's table measures them
+            for char in normal:
+                subset.pick(ord(char))
+        if "\n" not in normal and "\r" not in normal and \
+                font.get_text_width(normal, size, None)[1] / pdf.k < room - 0.01:
+            return [text]
+        return pdf.multi_cell(width, LINE, text, max_line_height=LINE, align=Align.L,
+                              padding=no_padding, wrapmode=WrapMode.WORD, dry_run=True,
+                              output="LINES")
+
+    lines = [[wrap(text) for text in row] for row in table]
+    heights = [max(LINE * len(cell) for cell in row) or LINE for row in lines]
+    border = TableBordersLayout.ALL.cell_style_getter(0, 0, 0, 1, len(table), ncols, ncols)
+
+    def draw(i: int) -> None:
+        style = heading if i == 0 else body
+        y = pdf.y
+        for j, cell in enumerate(lines[i]):
+            pdf.set_x(xs[j])
+            border.draw_cell_border(pdf, xs[j], y, xs[j] + width, y + heights[i],
+                                    fill_color=style.fill_color)
+            if cell:
+                pdf.y += (heights[i] - LINE * len(cell)) / 2  # centred in its row
+                with pdf.use_font_face(style):
+                    for line in cell:
+                        pdf.cell(width, LINE, line, align=Align.L, new_x="LEFT", new_y="NEXT")
+            pdf.set_y(y)
+        pdf.ln(heights[i])
+
+    # the page break fpdf2's own table performs (keeping x, header and footer drawn)
+    if len(table) > 1:
+        pdf._perform_page_break_if_need_be(heights[0] + heights[1])
+    for i in range(len(table)):
+        if pdf._perform_page_break_if_need_be(heights[i]):
+            if pdf.y + heights[i] > pdf.page_break_trigger:  # fpdf2's table refuses it too
+                raise ValueError(f"The row with index {i} is too high and cannot be rendered "
+                                 f"on a single page")
+            if i >= 1:
+                draw(0)
+        draw(i)
+    pdf.l_margin = margin
+    pdf.x = pdf.l_margin
+
+
 def render_pdf(reg: Register, sections: list[Section], period: str, lang: str,
                charts: Charts | None = None) -> bytes:
     from fpdf import FPDF
-    from fpdf.fonts import FontFace
 
     title, _ = _titles(period, lang)
     charts = charts or Charts(sections)
@@ -247,11 +338,7 @@ def render_pdf(reg: Register, sections: list[Section], period: str, lang: str,
         if not s.table.empty:
             shown = s.table.head(MAX_ROWS)
             pdf.set_font(family, size=8)
-            with pdf.table(headings_style=FontFace(fill_color=(235, 235, 235)),
-                           line_height=5, text_align="LEFT") as table:
-                table.row([str(c) for c in shown.columns])
-                for row in _rows(s):
-                    table.row(row)
+            _table(pdf, [str(c) for c in shown.columns], list(_rows(s)))
             if len(s.table) > MAX_ROWS:
                 pdf.multi_cell(0, 5, label("report_more", lang, n=len(s.table) - MAX_ROWS),
                                new_x="LMARGIN", new_y="NEXT")
@@ -259,6 +346,10 @@ def render_pdf(reg: Register, sections: list[Section], period: str, lang: str,
 
 
 PARTS = ("xlsx", "html", "pdf")
+#: the order they are made in: the PDF takes the charts one by one as they are drawn, the
+#: HTML all at once, so the charts thread has the workbook and the PDF's time to draw them
+MADE = ("xlsx", "pdf", "html")
+NAMES = {"xlsx": "statistics.xlsx", "html": "report.html", "pdf": "report.pdf"}
 
 
 def pack_parts(reg: Register, period: str, lang: str = "zh"
@@ -266,31 +357,30 @@ def pack_parts(reg: Register, period: str, lang: str = "zh"
     """The three documents of a period by file name, each made on its own, and a sentence
     in `lang` for each one that could not be made (the others are still there). For a
     closed period the same bytes whenever they are produced (all as of the period's end)."""
+    drawer = Charts.drawer()
     sections = build_sections(reg, period, lang)
-    charts = Charts(sections)  # drawn while the workbook is written
+    charts = Charts(sections, pool=drawer)  # drawn while the workbook is written
     period = parse_period(period).label
-    files, failures = {}, []
-    for part in PARTS:
-        name = f"{period}-" + {"xlsx": "statistics.xlsx", "html": "report.html",
-                               "pdf": "report.pdf"}[part]
+    made: dict[str, bytes | str] = {}  # each part's document, or the sentence why not
+    for part in MADE:
+        name = f"{period}-{NAMES[part]}"
         try:
             if part == "xlsx":
                 with tempfile.TemporaryDirectory() as folder:
                     data = write_xlsx(reg, sections, Path(folder) / "statistics.xlsx",
                                       lang).read_bytes()
-                data = stable_zip(data, pack_moment(reg, period))
+                made[part] = stable_zip(data, pack_moment(reg, period))
             elif part == "html":
-                data = render_html(reg, sections, period, lang, charts).encode()
+                made[part] = render_html(reg, sections, period, lang, charts).encode()
             else:
-                data = render_pdf(reg, sections, period, lang, charts)
+                made[part] = render_pdf(reg, sections, period, lang, charts)
         except RegisterError as exc:
-            failures.append(label("pack_part_failed", lang, name=name, e=exc.message(lang)))
+            made[part] = label("pack_part_failed", lang, name=name, e=exc.message(lang))
         except Exception as exc:  # one document's failure must not cost the others
-            failures.append(label("pack_part_failed", lang, name=name,
-                                  e=f"{type(exc).__name__}: {exc}"))
-        else:
-            files[name] = data
-    return files, failures
+            made[part] = label("pack_part_failed", lang, name=name,
+                               e=f"{type(exc).__name__}: {exc}")
+    files = {f"{period}-{NAMES[p]}": made[p] for p in PARTS if isinstance(made[p], bytes)}
+    return files, [made[p] for p in PARTS if isinstance(made[p], str)]
 
 
 def build_pack(reg: Register, period: str, lang: str = "zh") -> dict[str, bytes]:

@@ -21,7 +21,7 @@ import yaml
 from core.errors import RegisterError, SchemaError
 from core.reading.i18n import label, message
 from core.reading.parse import is_blank, text_of
-from core.reading.schema import SCHEMA_DIR, Schema, fold, norm
+from core.reading.schema import SCHEMA_DIR, YAML_LOADER, Schema, fold, norm
 
 if TYPE_CHECKING:
     from core.reading.raw import RawBook
@@ -58,7 +58,7 @@ class Role:
 @cache
 def _rules() -> tuple[dict[str, Role], dict[str, str | None]]:
     try:
-        data = yaml.safe_load(ROLES_FILE.read_text(encoding="utf-8"))
+        data = yaml.load(ROLES_FILE.read_text(encoding="utf-8"), Loader=YAML_LOADER)
         roles = {}
         for key in ROLES:
             raw = data["roles"][key]

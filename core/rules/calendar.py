@@ -9,13 +9,18 @@ from functools import cache
 import chinese_calendar
 import numpy as np
 
+#: the years the official schedule covers (chinese_calendar.is_workday raises outside them)
+OFFICIAL_YEARS = (min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year)
+
 
 def _official(day: dt.date) -> bool | None:
-    """Whether the official schedule makes `day` a working day; None if it has no data."""
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
+    """Whether the official schedule makes `day` a working day; None if it has no data.
+    chinese_calendar.is_workday's rule, without its search for the years it covers on
+    every call (a calendar asks about some 4,000 days)."""
+    if not OFFICIAL_YEARS[0] <= day.year <= OFFICIAL_YEARS[1]:
         return None
+    return day in chinese_calendar.workdays or (day.weekday() <= 4
+                                                and day not in chinese_calendar.holidays)
 
 
 @cache

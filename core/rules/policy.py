@@ -9,10 +9,8 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-
 from core.errors import PolicyError, SchemaError
-from core.reading.schema import SCHEMA_DIR, Choice, Schema, ValueSet
+from core.reading.schema import SCHEMA_DIR, Choice, Schema, ValueSet, read_yaml
 
 POLICY_DIR = SCHEMA_DIR / "policies"
 UNITS = ("hours", "days", "working_days", "same_day")
@@ -100,10 +98,7 @@ def _title(name: str, lang: str) -> str:
 
 
 def _yaml(path: Path) -> dict:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise SchemaError(f"{path}: cannot be read as YAML ({exc})") from exc
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise SchemaError(f"{path}: must be a mapping of keys to values")
     return data
