@@ -223,6 +223,14 @@ class Preset(Entry):
     omitted: tuple[Omitted, ...] = ()
     flow: Texts = ()
 
+    @model_validator(mode="after")
+    def _one_clock_an_id(self) -> Preset:
+        ids = [c.id for c in self.clocks]
+        if len(set(ids)) < len(ids):
+            raise bad("clock_ids", "clock '{id}' is defined twice",
+                      id=next(i for i in ids if ids.count(i) > 1))
+        return self
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -295,7 +303,7 @@ def _override_path(key: str, data: dict) -> tuple[str | int, ...] | None:
         return (section, sub)
     if section == "clock" and sub.count(".") == 1:
         cid, field = sub.split(".")
-        ids = [c.get("id") if isinstance(c, dict) else None for c in data["clocks"]]
+        ids = [c.get("id") if isinstance(c, dict) else None for c in data.get("clocks") or ()]
         return ("clocks", ids.index(cid), field) if cid in ids and field in ("length", "unit") \
             else None
     return ("settings", key) if key in data["settings"] else None
