@@ -206,6 +206,7 @@ def test_a_tip_off_is_kept_apart():
     ({"clock": {"unit": "weeks"}}, "clock 'first_reply' has unknown unit 'weeks' (expected one of hours"),
     ({"clock": {"stop": "nope_at"}}, "clock 'first_reply': names milestone 'nope_at', which is not a column"),
     ({"clock": {"length": {"by": "severity"}}}, "clock 'first_reply': 'length' = {'by': 'severity'} is not valid"),
+    ({"clock": {"id": "acceptance"}}, "clock 'acceptance' is defined twice"),
     ({"categories": [{"key": "x", "zh": "甲"}]}, "each category needs key, zh and en"),
     ({"omitted": [{"clock": "a"}]}, "each omitted clock needs clock and reason"),
     ({"scoring": {"result_clok": "first_reply"}}, "'scoring.result_clok' = 'first_reply' is not valid"),
