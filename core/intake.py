@@ -109,11 +109,11 @@ class Fields(BaseModel):
 
 
 @cache
-def fields_model(tab: Tab) -> type[Fields]:
-    """The model of what may be handed in for a row of `tab`: any column but OWNED."""
+def fields_model(columns: tuple[str, ...]) -> type[Fields]:
+    """The model of what may be handed in for a row of a tab of these column keys: any
+    column but OWNED. (Keyed by the keys: hashing a whole Tab costs more than validating.)"""
     cell = (Annotated[Any, BeforeValidator(_cell)], None)
-    return create_model(f"{tab.key.title()}Fields", __base__=Fields,
-                        **{c.key: cell for c in tab.columns if c.key not in OWNED})
+    return create_model("Fields", __base__=Fields, **{k: cell for k in columns if k not in OWNED})
 
 
 def given(tab: Tab, values: dict[str, object]) -> tuple[dict[str, object], dict[str, int]]:
@@ -121,7 +121,7 @@ def given(tab: Tab, values: dict[str, object]) -> tuple[dict[str, object], dict[
     each text (by column)."""
     cleaned: dict[str, int] = {}
     try:
-        fields = fields_model(tab).model_validate(values, context=cleaned)
+        fields = fields_model(tuple(c.key for c in tab.columns)).model_validate(values, context=cleaned)
     except ValidationError as exc:
         key = exc.errors(include_url=False)[0]["loc"][0]
         raise RegisterError(f"'{key}' is not a column of the register; nothing was written.") from None
