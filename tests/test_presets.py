@@ -2,13 +2,18 @@
 presets, columns a clock needs (R-SEVERITY, R-WARN, region), R-ACCEPT's time bar and R-KIND's
 tip-offs."""
 
+import shutil
+
 import pandas as pd
 import pytest
+import yaml
 
+from core.errors import SchemaError
 from core.reports.docs import PRESETS_BEGIN, PRESETS_END, presets_markdown
+from core.rules import policy as policy_module
 from core.rules.closure import tip_offs
 from core.rules.period import parse_period
-from core.rules.policy import load_policy, policy_names
+from core.rules.policy import POLICY_DIR, load_policy, policy_names
 from core.rules.scoring import department_scores
 from core.rules.stats import figures
 
@@ -194,3 +199,31 @@ def test_a_tip_off_is_kept_apart():
     f = figures(reg, parse_period("2026-10"))
     assert (f["received"], f["tip_offs"]) == (0, 2)
     assert tip_offs(reg).tolist() == [2, 3]
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"name": None}, "needs the top-level entries 'name'"),
+    ({"clock": {"unit": "weeks"}}, "clock 'first_reply' has unknown unit 'weeks' (expected one of hours"),
+    ({"clock": {"stop": "nope_at"}}, "clock 'first_reply': names milestone 'nope_at', which is not a column"),
+    ({"clock": {"length": {"by": "severity"}}}, "clock 'first_reply': 'length' = {'by': 'severity'} is not valid"),
+    ({"clock": {"id": "acceptance"}}, "clock 'acceptance' is defined twice"),
+    ({"categories": [{"key": "x", "zh": "甲"}]}, "each category needs key, zh and en"),
+    ({"omitted": [{"clock": "a"}]}, "each omitted clock needs clock and reason"),
+    ({"scoring": {"result_clok": "first_reply"}}, "'scoring.result_clok' = 'first_reply' is not valid"),
+])
+def test_a_broken_preset_names_the_file_and_entry(tmp_path, monkeypatch, schema, change, message):
+    shutil.copy(POLICY_DIR / "_defaults.yaml", tmp_path)
+    data = yaml.safe_load((POLICY_DIR / "consumer.yaml").read_text(encoding="utf-8"))
+    for key, value in change.items():
+        if key == "clock":
+            data["clocks"][1].update(value)
+        elif value is None:
+            del data[key]
+        else:
+            data[key] = value
+    (tmp_path / "broken.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(policy_module, "POLICY_DIR", tmp_path)
+    policy_module._preset.cache_clear()  # each case writes its own broken.yaml
+    with pytest.raises(SchemaError) as err:
+        load_policy("broken", schema)
+    assert str(err.value).startswith(str(tmp_path / "broken.yaml")) and message in str(err.value)

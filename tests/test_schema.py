@@ -42,6 +42,11 @@ def test_the_readme_column_reference_is_generated_from_the_schema(schema):
     ("value_sets:\n  x: [{key: a, zh: 甲}]\ntabs: []", "value set 'x': each value needs key, zh "
      "and en"),
     ("tabs: [", "cannot be read as YAML"),
+    ("value_sets: {}\ntabs:\n  - {key: complaints, zh: 投诉, en: C, columns: [{key: id, zh: 编号}]}",
+     "tab 'complaints': each column needs key, zh, en and type"),
+    ("value_sets: {}\ntabs:\n  - {key: complaints, zh: 投诉, en: C, columns: "
+     "[{key: a, zh: 甲, en: A, type: text}, {key: b, zh: 乙, en: a, type: text}]}",
+     "tab 'complaints': header 'a' names both 'a' and 'b'"),
 ])
 def test_a_broken_schema_names_the_file_and_entry(tmp_path, text, message):
     path = tmp_path / "register.yaml"

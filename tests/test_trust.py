@@ -177,6 +177,19 @@ def test_control_characters_pasted_from_word_are_cleaned_and_said(book, schema):
     assert read(book, schema).table.iloc[0]["description"] == "第一行\n第二行\n完"
 
 
+def test_what_is_handed_in_keeps_out_the_apps_own_columns_and_names_a_stranger(book, schema):
+    store = WorkbookStore(book, schema)
+    saved = register_complaint(store, read(book, schema), {**VALID, "id": "X1", "version": 9},
+                               user="a", now=NOW)
+    assert saved.id == "TS20261124001" and read(book, schema).table.iloc[0]["version"] == 1
+    before = book.read_bytes()
+    with pytest.raises(RegisterError) as err:
+        register_complaint(store, read(book, schema), {**VALID, "colour": "blue"}, user="a",
+                           now=NOW)
+    assert str(err.value) == "'colour' is not a column of the register; nothing was written."
+    assert book.read_bytes() == before
+
+
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40) | \
     st.sampled_from(["_x0041_", "a_x005F_b", "=1+1", "+86", "@SUM(A1)", "\r\n", "\x0b",
                      "\x00\x1b", "\ufffe", "0571", "  padded  "])

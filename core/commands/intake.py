@@ -6,13 +6,25 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Annotated, Any
 
 import pandas as pd
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    model_validator,
+)
 
+from core.errors import RegisterError
 from core.reading.i18n import message
 from core.reading.parse import parse_datetime
 from core.reading.raw import RawTab
-from core.reading.schema import norm
+from core.reading.schema import Tab, norm
 from core.reading.text import clean
 from core.reading.validate import Problem, validate
 from core.rules import clock
@@ -72,16 +84,50 @@ def _blank(v: object) -> bool:
     return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v) or v == ""
 
 
-def _clean_text(values: dict[str, object]) -> tuple[dict[str, object], dict[str, int]]:
-    out, cleaned = {}, {}
-    for k, v in values.items():
-        if isinstance(v, str):
-            v, n = clean(v)
-            v = v.strip()
-            if n:
-                cleaned[k] = n
-        out[k] = v
-    return out, cleaned
+def _cell(value: object, info: ValidationInfo) -> object:
+    """A value as typed or picked; text loses the characters a spreadsheet cannot hold
+    (counted in the context, by column) and its outer spaces."""
+    if not isinstance(value, str):
+        return value
+    value, n = clean(value)
+    if n:
+        info.context[info.field_name] = n
+    return value.strip()
+
+
+class Fields(BaseModel):
+    """What a form, `add` or `record` hands in for one row: values by column key. The
+    columns the app keeps itself (OWNED) are never taken from outside; a key that is no column
+    is refused. Whether a value is valid is the register's own validation (check_values), so
+    the clerk reads what `check` would say."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_owned(cls, values: dict[str, object]) -> dict[str, object]:
+        return {k: v for k, v in values.items() if k not in OWNED}
+
+
+@cache
+def fields_model(columns: tuple[str, ...]) -> type[Fields]:
+    """The model of what may be handed in for a row of a tab of these column keys: any
+    column but OWNED. (Keyed by the keys: hashing a whole Tab costs more than validating.)"""
+    cell = (Annotated[Any, BeforeValidator(_cell)], None)
+    return create_model("Fields", __base__=Fields, **{k: cell for k in columns if k not in OWNED})
+
+
+def given(tab: Tab, values: dict[str, object]) -> tuple[dict[str, object], dict[str, int]]:
+    """`values` through the tab's model, in the order given, and the characters cleaned out of
+    each text (by column)."""
+    cleaned: dict[str, int] = {}
+    try:
+        fields = fields_model(tuple(c.key for c in tab.columns)).model_validate(values, context=cleaned)
+    except ValidationError as exc:
+        key = exc.errors(include_url=False)[0]["loc"][0]
+        raise RegisterError(f"'{key}' is not a column of the register; nothing was written.") from None
+    return ({k: getattr(fields, k) for k in values if k in fields.model_fields_set},
+            {k: cleaned[k] for k in values if k in cleaned})
 
 
 def sheet_value(reg: Register, key: str, value: object) -> object:
@@ -172,7 +218,7 @@ def extension_problems(reg: Register, values: dict[str, object], now: dt.datetim
 def prepare_complaint(reg: Register, values: dict[str, object], now: dt.datetime
                       ) -> tuple[dict[str, object], list[Problem], dict[str, int]]:
     """A new complaint as the sheet will hold it, or its problems (nothing to write)."""
-    values, cleaned = _clean_text({k: v for k, v in values.items() if k not in OWNED})
+    values, cleaned = given(reg.tab, values)
     values = {k: v for k, v in values.items() if not _blank(v)}
     values = _resolve_now(reg, values, now)
     values.setdefault("received_at", now)
@@ -249,7 +295,7 @@ def record(store: Store, reg: Register, row: int, changes: dict[str, object], *,
            ) -> tuple[list[Problem], dict[str, int]]:
     """`record_milestones`, also returning which fields lost characters a sheet cannot hold."""
     now = clock.local(now, reg.policy.tz)
-    changes, cleaned = _clean_text({k: v for k, v in changes.items() if k not in OWNED})
+    changes, cleaned = given(reg.tab, changes)
     changes = _resolve_now(reg, changes, now, blank_is_now)
     who = acting(reg, user)
     for action in actions_of(reg, row, changes):

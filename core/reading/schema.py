@@ -5,8 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Annotated
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from core.errors import SchemaError
 
@@ -75,12 +87,98 @@ def fold(values):
                      name=values.name)
 
 
-@dataclass(frozen=True)
-class Choice:
-    key: str
-    zh: str
-    en: str
-    aliases: tuple[str, ...] = ()
+Text = Annotated[str, BeforeValidator(str)]
+Texts = Annotated[tuple[str, ...], BeforeValidator(lambda v: tuple(str(a) for a in v or ()))]
+#: what a collection's entries are called in a sentence about a broken file
+NOUNS = {"value_sets": "value set", "tabs": "tab", "columns": "column", "clocks": "clock",
+         "categories": "category", "omitted": "omitted clock",
+         "milestone_order": "milestone_order entry", "cases": "case"}
+
+
+def bad(code: str, text: str, **params: object) -> PydanticCustomError:
+    """A validation error whose message is our own sentence (no "Value error, " before it)."""
+    return PydanticCustomError(code, text, params)
+
+
+def one_of(*choices: str) -> AfterValidator:
+    def check(v: str) -> str:
+        if v not in choices:
+            raise bad("one_of", "expected one of {choices}", choices=", ".join(choices))
+        return v
+    return AfterValidator(check)
+
+
+class Entry(BaseModel):
+    """An entry of a file in sheets_schema/: frozen, and a mapping holding every required key
+    (else: "each column needs key, zh, en and type")."""
+
+    model_config = ConfigDict(frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _needs(cls, raw: object) -> object:
+        need = [n for n, f in cls.model_fields.items() if f.is_required()]
+        if not isinstance(raw, dict) or any(n not in raw for n in need):
+            raise bad("needs", "needs {fields}", fields=need)
+        return raw
+
+
+def _and(items: list[str]) -> str:
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def file_error(where: str, data: object, exc: ValidationError) -> SchemaError:
+    """The first error of a file's validation as one sentence naming the file and the entry:
+    entries by their key (tab 'complaints': column 'id'), then what is wrong."""
+    err = exc.errors(include_url=False)[0]
+    loc, kind = err["loc"], err["type"]
+    parts, node, at = [where], data, None
+    for step in loc[:-1] if kind == "needs" else loc:
+        node = node[step] if isinstance(node, (dict, list)) and _has(node, step) else None
+        if at in NOUNS or isinstance(step, int):
+            named = next((f"'{node[k]}'" for k in ("key", "id", "clock")
+                          if isinstance(node, dict) and k in node),
+                         f"'{step}'" if isinstance(step, str) else step + 1)
+            parts.append(f"{NOUNS.get(at, 'value')} {named}")
+            at = None
+        else:
+            at = f"{at}.{step}" if at else step
+    head = ": ".join(parts)
+    if kind == "needs" and not loc:
+        return SchemaError(f"{where}: needs the top-level entries "
+                           f"{_and([repr(f) for f in err['ctx']['fields']])}")
+    if kind == "needs":
+        noun = NOUNS.get(at, "value")
+        return SchemaError(f"{head}: each {noun} needs {_and(err['ctx']['fields'])} "
+                           f"(got {err['input']!r:.80})")
+    if at is None:
+        return SchemaError(f"{head}: {err['msg']}")
+    if kind == "one_of":
+        return SchemaError(f"{head} has unknown {at} '{err['input']}' ({err['msg']})")
+    return SchemaError(f"{head}: '{at}' = {err['input']!r:.80} is not valid ({err['msg']})")
+
+
+def _has(node: dict | list, step: str | int) -> bool:
+    return step in node if isinstance(node, dict) else isinstance(step, int) and step < len(node)
+
+
+#: libyaml's parser when PyYAML was built with it: the same data, about ten times faster
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(path: Path) -> object:
+    """The data of a YAML file; SchemaError when it cannot be read."""
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
+    except (OSError, yaml.YAMLError) as exc:
+        raise SchemaError(f"{path}: cannot be read as YAML ({exc})") from exc
+
+
+class Choice(Entry):
+    key: Text
+    zh: Text
+    en: Text
+    aliases: Texts = ()
 
     def label(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -114,16 +212,20 @@ class ValueSet:
         return key
 
 
-@dataclass(frozen=True)
-class Column:
-    key: str
-    zh: str
-    en: str
-    type: str
+class Column(Entry):
+    key: Text
+    zh: Text
+    en: Text
+    type: Annotated[str, one_of(*sorted(TYPES))]
     values: str | None = None
     required: bool = False
     bookkeeping: bool = False
-    aliases: tuple[str, ...] = ()
+    aliases: Texts = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bool_is_yes_no(cls, raw: object) -> object:
+        return {**raw, "values": "yes_no"} if isinstance(raw, dict) and raw.get("type") == "bool" else raw
 
     def header(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -132,13 +234,23 @@ class Column:
         return (self.key, self.zh, self.en, *self.aliases)
 
 
-@dataclass(frozen=True)
-class Tab:
-    key: str
-    zh: str
-    en: str
+class Tab(Entry):
+    key: Text
+    zh: Text
+    en: Text
     columns: tuple[Column, ...]
     required: bool = False
+
+    @model_validator(mode="after")
+    def _headers_are_distinct(self) -> Tab:
+        seen: dict[str, str] = {}
+        for c in self.columns:
+            for s in c.spellings():
+                if seen.get(norm(s), c.key) != c.key:
+                    raise bad("header", "header '{s}' names both '{a}' and '{b}'",
+                              s=s, a=seen[norm(s)], b=c.key)
+                seen[norm(s)] = c.key
+        return self
 
     def title(self, lang: str) -> str:
         return self.zh if lang == "zh" else self.en
@@ -195,78 +307,47 @@ class Schema:
         return None
 
 
-def _choice(raw: object, where: str) -> Choice:
-    if not isinstance(raw, dict) or not {"key", "zh", "en"} <= raw.keys():
-        raise SchemaError(f"{where}: each value needs key, zh and en (got {raw!r})")
-    return Choice(str(raw["key"]), str(raw["zh"]), str(raw["en"]),
-                  tuple(str(a) for a in raw.get("aliases", []) or []))
+class _SchemaFile(Entry):
+    """sheets_schema/register.yaml as written."""
 
+    value_sets: dict[str, list[Choice]]
+    tabs: list[Tab]
+    milestone_order: list[tuple[str, str]] = []
 
-def _column(raw: object, where: str, value_sets: dict[str, ValueSet]) -> Column:
-    if not isinstance(raw, dict) or not {"key", "zh", "en", "type"} <= raw.keys():
-        raise SchemaError(f"{where}: a column needs key, zh, en and type (got {raw!r})")
-    col = Column(key=str(raw["key"]), zh=str(raw["zh"]), en=str(raw["en"]), type=str(raw["type"]),
-                 values=raw.get("values"), required=bool(raw.get("required", False)),
-                 bookkeeping=bool(raw.get("bookkeeping", False)),
-                 aliases=tuple(str(a) for a in raw.get("aliases", []) or []))
-    if col.type not in TYPES:
-        raise SchemaError(f"{where}: column '{col.key}' has unknown type '{col.type}' "
-                          f"(one of {', '.join(sorted(TYPES))})")
-    if col.type == "enum" and col.values not in value_sets:
-        raise SchemaError(f"{where}: column '{col.key}' names value set '{col.values}', "
-                          f"which is not defined under value_sets")
-    if col.type == "bool":
-        col = Column(**{**col.__dict__, "values": "yes_no"})
-    return col
+    @field_validator("value_sets", "tabs", "milestone_order", mode="before")
+    @classmethod
+    def _blank_is_empty(cls, v: object, info: ValidationInfo) -> object:
+        return v if v is not None else {} if info.field_name == "value_sets" else []
 
-
-#: libyaml's parser when PyYAML was built with it: the same data, about ten times faster
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def read_yaml(path: Path):
-    """The data of a YAML file; SchemaError when it cannot be read."""
-    try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
-    except (OSError, yaml.YAMLError) as exc:
-        raise SchemaError(f"{path}: cannot be read as YAML ({exc})") from exc
+    @model_validator(mode="after")
+    def _references(self) -> _SchemaFile:
+        complaints = next((t for t in self.tabs if t.key == "complaints"), None)
+        for t in self.tabs:
+            for c in t.columns:
+                if c.type == "enum" and c.values not in self.value_sets:
+                    raise bad("value_set", "tab '{t}': column '{c}' names value set '{v}', "
+                              "which is not defined under value_sets", t=t.key, c=c.key, v=c.values)
+        if complaints is None:
+            raise bad("complaints", "the tab 'complaints' is missing")
+        keys = {c.key for c in complaints.columns}
+        for pair in self.milestone_order:
+            if not set(pair) <= keys:
+                raise bad("milestone", "milestone_order entry {pair} must be two column keys",
+                          pair=list(pair))
+        return self
 
 
 def load_schema(path: Path | None = None) -> Schema:
     """Read and check the register schema; a broken file raises SchemaError naming the entry."""
     path = Path(path or SCHEMA_DIR / "register.yaml")
-    where = str(path)
     data = read_yaml(path)
-    if not isinstance(data, dict) or "tabs" not in data or "value_sets" not in data:
-        raise SchemaError(f"{where}: needs the top-level entries 'value_sets' and 'tabs'")
-    value_sets = {}
-    for name, raw in (data["value_sets"] or {}).items():
-        if not isinstance(raw, list):
-            raise SchemaError(f"{where}: value set '{name}' must be a list")
-        value_sets[name] = ValueSet.build(name, [_choice(c, f"{where}: value set '{name}'")
-                                                 for c in raw], where)
-    tabs = []
-    for t in data["tabs"] or []:
-        if not isinstance(t, dict) or not {"key", "zh", "en", "columns"} <= t.keys():
-            raise SchemaError(f"{where}: a tab needs key, zh, en and columns (got {t!r:.80})")
-        tw = f"{where}: tab '{t['key']}'"
-        cols = tuple(_column(c, tw, value_sets) for c in t["columns"])
-        seen: dict[str, str] = {}
-        for c in cols:
-            for s in c.spellings():
-                if seen.get(norm(s), c.key) != c.key:
-                    raise SchemaError(f"{tw}: header '{s}' names both '{seen[norm(s)]}' and '{c.key}'")
-                seen[norm(s)] = c.key
-        tabs.append(Tab(str(t["key"]), str(t["zh"]), str(t["en"]), cols, bool(t.get("required"))))
-    if not any(t.key == "complaints" for t in tabs):
-        raise SchemaError(f"{where}: the tab 'complaints' is missing")
-    keys = {c.key for t in tabs if t.key == "complaints" for c in t.columns}
-    order = []
-    for pair in data.get("milestone_order") or []:
-        if not (isinstance(pair, list) and len(pair) == 2 and set(pair) <= keys):
-            raise SchemaError(f"{where}: milestone_order entry {pair!r} must be two column keys")
-        order.append((pair[0], pair[1]))
-    return Schema(tuple(tabs), value_sets, tuple(order))
+    try:
+        file = _SchemaFile.model_validate(data)
+    except ValidationError as exc:
+        raise file_error(str(path), data, exc) from None
+    value_sets = {name: ValueSet.build(name, choices, str(path))
+                  for name, choices in file.value_sets.items()}
+    return Schema(tuple(file.tabs), value_sets, tuple(file.milestone_order))
 
 
 @cache
