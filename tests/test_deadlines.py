@@ -203,6 +203,18 @@ def test_settings_override_a_clock_and_a_bad_override_keeps_the_preset():
         "Settings: 'colour' is not a setting this policy knows; it is ignored."]
 
 
+def test_a_refused_clock_override_names_the_presets_own_length():
+    """R-ACCEPT: a Settings row cannot set the acceptance clock to nonsense; the warning says
+    which length stays (it used to leave a blank where the value belongs)."""
+    reg = register_of([{"received_at": "2026-11-16 09:00"}],
+                      settings={"clock.acceptance.length": "soon"})
+    [warning] = [w.message("en") for w in reg.warnings]
+    length = next(c for c in reg.policy.clocks if c.id == "acceptance").length
+    assert length == 7
+    assert f"the preset's value {length} stays in force." in warning
+    assert "value  stays" not in warning
+
+
 def test_the_policy_setting_chooses_the_preset():
     reg = register_of([{"received_at": "2026-11-16 09:00"}], policy=None,
                       settings={"policy": "service-center"})

@@ -360,14 +360,20 @@ def load_policy(name: str, schema: Schema, overrides: dict[str, str] | None = No
                 raise file_error(where, data, exc) from None
             for path, reason in bad_paths.items():
                 key = paths.pop(path)
-                # a clock's refusal has never named the preset's value: the warning stays so
-                default = "" if path[0] == "clocks" else str(_at(data, path))
-                reasons[key] = (key, overrides[key], reason, default)
+                reasons[key] = (key, overrides[key], reason, _shown(data, path))
     policy = Policy(preset.name, preset.zh, preset.en, preset.seeds, preset.settings.model_dump(),
                     preset.scoring.model_dump(), preset.closure.model_dump(),
                     ValueSet.build("category", list(preset.categories), where), preset.clocks,
                     tuple((o.clock, o.reason) for o in preset.omitted), preset.flow)
     return policy, [reasons[k] for k in overrides or {} if k in reasons]
+
+
+def _shown(data: dict, path: tuple[str | int, ...]) -> str:
+    """The preset's own value at `path`, as a refused override's warning names it."""
+    try:
+        return str(_at(data, path))
+    except (KeyError, IndexError, TypeError):
+        return "—"  # the preset leaves it to its defaults
 
 
 def _at(data: Any, path: Iterable) -> Any:
