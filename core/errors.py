@@ -32,6 +32,15 @@ class PolicyError(RegisterError):
     """A policy preset is unknown or broken."""
 
 
+class NotAColumn(Said):
+    """A value was handed in under a key that is no column of the register."""
+
+    section = "store"
+
+    def __init__(self, key: str):
+        super().__init__("not_a_column", key=key)
+
+
 class LockedError(Said):
     """The workbook is being written by another process or is open in another program."""
 

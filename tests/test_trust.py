@@ -186,7 +186,8 @@ def test_what_is_handed_in_keeps_out_the_apps_own_columns_and_names_a_stranger(b
     with pytest.raises(RegisterError) as err:
         register_complaint(store, read(book, schema), {**VALID, "colour": "blue"}, user="a",
                            now=NOW)
-    assert str(err.value) == "'colour' is not a column of the register; nothing was written."
+    assert err.value.message("en") == "'colour' is not a column of the register; nothing was written."
+    assert err.value.message("zh") == "“colour”不是登记表的列，未写入任何内容。"
     assert book.read_bytes() == before
 
 

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from core.errors import RegisterError
+from core.errors import NotAColumn
 from core.reading.i18n import message
 from core.reading.parse import parse_datetime
 from core.reading.raw import RawTab
@@ -125,7 +125,7 @@ def given(tab: Tab, values: dict[str, object]) -> tuple[dict[str, object], dict[
         fields = fields_model(tuple(c.key for c in tab.columns)).model_validate(values, context=cleaned)
     except ValidationError as exc:
         key = exc.errors(include_url=False)[0]["loc"][0]
-        raise RegisterError(f"'{key}' is not a column of the register; nothing was written.") from None
+        raise NotAColumn(key) from None
     return ({k: getattr(fields, k) for k in values if k in fields.model_fields_set},
             {k: cleaned[k] for k in values if k in cleaned})
 
