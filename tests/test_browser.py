@@ -145,7 +145,7 @@ def test_the_chosen_language_stays_over_a_reload(server, browser):
     assert nav.text.strip() == "Statistics"
     assert not browser.find_elements(By.XPATH, "//a[contains(., '统计')]")
     # and back: Chinese is kept as well
-    browser.find_element(By.XPATH, "//*[text()='简体中文']").click()
+    wait.until(ec.element_to_be_clickable((By.XPATH, "//*[text()='简体中文']"))).click()
     wait.until(ec.presence_of_element_located((By.XPATH, "//a[contains(., '统计')]")))
     wait.until(lambda d: d.get_cookie("complaints_lang")["value"] == "zh")
     browser.refresh()
