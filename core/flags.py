@@ -11,7 +11,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import LCSseq
 
 from core.policy import Policy
-from core.schema import fold
+from core.schema import fold, on_distinct
 
 FLAGS = ("urgent", "repeat", "possible_repeat", "group", "trend")
 ROUTING = {"A": "leadership", "B": "working_group", "C": "office"}  # R-WARN
@@ -31,8 +31,11 @@ def matter_text(subjects: pd.Series, ignore: list[str]) -> pd.Series:
     """A subject reduced to what it is about (R-GROUP): folded; punctuation, numbers (a
     building's, a unit's) and the policy's words that only say something is wrong (坏了, 又,
     不能用, broken…) left out. Chinese words go wherever they occur; Latin ones as whole words.
-    A subject with nothing left keeps its folded text."""
-    folded = fold(subjects)
+    A subject with nothing left keeps its folded text. Each distinct subject is reduced once."""
+    return on_distinct(fold(subjects), lambda folded: _matter(folded, ignore))
+
+
+def _matter(folded: pd.Series, ignore: list[str]) -> pd.Series:
     cjk = sorted((w for w in ignore if not w.isascii()), key=len, reverse=True)
     latin = [w.lower() for w in ignore if w.isascii()]
     out = folded.str.replace(r"[^\w\s]+|\d+", " ", regex=True)

@@ -330,16 +330,21 @@ def parse_int(v: object) -> int | Bad | None:
 
 
 def trimmed(values: pd.Series) -> pd.Series:
-    """Text with surrounding spaces removed, in one Arrow pass."""
+    """Text with surrounding spaces removed, in Arrow, one Python string per distinct text
+    (most columns repeat a few values)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if isinstance(values.dtype, pd.ArrowDtype):  # blank cells read as Arrow are ""
-        arr = _as_typed(pc.fill_null(pc.utf8_trim_whitespace(arrow_of(values)), ""))
+        enc = pc.dictionary_encode(arrow_of(values), null_encoding="encode")
+        words = _as_typed(pc.fill_null(pc.utf8_trim_whitespace(enc.dictionary), ""))
     else:
-        arr = pc.utf8_trim_whitespace(pa.array(values.to_numpy(dtype=object), type=pa.string()))
-    return pd.Series(arr.to_numpy(zero_copy_only=False), index=values.index, dtype=object,
-                     name=values.name)
+        enc = pc.dictionary_encode(pa.array(values.to_numpy(dtype=object), type=pa.string()),
+                                   null_encoding="encode")
+        words = pc.utf8_trim_whitespace(enc.dictionary)
+    cells = np.array(words.to_pylist(), dtype=object)
+    return pd.Series(cells[enc.indices.to_numpy(zero_copy_only=False)], index=values.index,
+                     dtype=object, name=values.name)
 
 
 def parse_column(values: pd.Series, column: Column, value_set: ValueSet | None,
