@@ -169,19 +169,20 @@ def _shaped(cells, size: int) -> np.ndarray:
     form of that size; NaT for any other cell, a date that does not exist (30 February) and
     a year outside MIN_YEAR..MAX_YEAR."""
     shape = np.frombuffer(_SHAPES[size], np.uint8)
-    offsets = np.frombuffer(cells.buffers()[1], np.int32)[cells.offset:cells.offset + len(cells)]
-    data = np.frombuffer(cells.buffers()[2], np.uint8)
-    grid = data[offsets[:, None] + np.arange(size)]
+    k = len(cells)
+    start = int(np.frombuffer(cells.buffers()[1], np.int32)[cells.offset])
+    # every cell is `size` bytes, so the cells lie back to back: a (k, size) grid of bytes
+    grid = np.frombuffer(cells.buffers()[2], np.uint8, k * size, start).reshape(k, size)
+    digits = grid - np.uint8(ord("0"))
     digit = shape == ord("0")
-    ok = ((grid[:, digit] - ord("0")) <= 9).all(axis=1) & (grid[:, ~digit] == shape[~digit]).all(axis=1)
-    values = grid.astype(np.int64) - ord("0")
+    ok = (digits[:, digit] <= 9).all(axis=1) & (grid[:, ~digit] == shape[~digit]).all(axis=1)
     parts = []
     for (a, b), (low, high) in zip(_FIELDS, _LIMITS, strict=True):
-        if b > size:
-            parts.append(np.zeros(len(grid), dtype=np.int64))
-            continue
-        v = values[:, a:b] @ (10 ** np.arange(b - a - 1, -1, -1))
-        ok &= (v >= low) & (v <= high)
+        v = np.zeros(k, dtype=np.int64)
+        for i in range(a, min(b, size)):
+            v = v * 10 + digits[:, i]
+        if b <= size:
+            ok &= (v >= low) & (v <= high)
         parts.append(v)
     y, m, d, hh, mm, ss = parts
     month = ((np.where(ok, y, 1970) - 1970) * 12 + np.where(ok, m, 1) - 1).astype("datetime64[M]")
@@ -375,7 +376,9 @@ def parse_column(values: pd.Series, column: Column, value_set: ValueSet | None,
         mapped = mapped.where(~bad_mask, None if column.type == "int" else "")
     if column.type == "int":
         return pd.array(mapped.tolist(), dtype="Int64"), bad
-    if column.type == "bool":
-        b = mapped.map({"yes": True, "no": False, "": None})
-        return b.astype("boolean"), bad
+    if column.type == "bool":  # from the distinct values: yes, no, else NA (blank or bad)
+        truth = np.array([r == "yes" for r in distinct], dtype=bool)
+        known = np.array([r in ("yes", "no") for r in distinct], dtype=bool)
+        return pd.Series(pd.arrays.BooleanArray(truth[codes], ~known[codes]),
+                         index=values.index, name=values.name), bad
     return mapped.astype(object), bad
