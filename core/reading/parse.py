@@ -155,32 +155,41 @@ def _as_typed(text):
     return text
 
 
-# Text dates by shape: each length has one format, tried on the cells of that length only,
-# written exactly so (digits where digits go) so that the day and second can be checked.
-_SHAPES = ((19, "%Y-%m-%d %H:%M:%S", r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"),
-           (16, "%Y-%m-%d %H:%M", r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$"),
-           (10, "%Y-%m-%d", r"^\d{4}-\d{2}-\d{2}$"))
+# Text dates by shape: each length in bytes has one form, read on the cells of that length
+# only, digit by digit (0 marks a digit), so that a day or time that does not exist is left
+# to the scalar parser, which says why.
+_SHAPES = {19: b"0000-00-00 00:00:00", 16: b"0000-00-00 00:00", 10: b"0000-00-00"}
+_FIELDS = ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19))  # y m d H M S
+_LIMITS = ((MIN_YEAR, MAX_YEAR), (1, 12), (1, 31), (0, 23), (0, 59), (0, 59))
 _US_PER_DAY = 86_400_000_000
 
 
-def _shaped(cells, fmt: str, pattern: str) -> np.ndarray:
-    """datetime64[s] of the cells written exactly as `fmt`; NaT for any other cell and for
-    dates that do not exist (strptime rolls 2026-02-30 over to 2 March; 08:04:60 to 08:05)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    shaped = pc.fill_null(pc.match_substring_regex(cells, pattern), False)
-    conv = pc.strptime(cells, format=fmt, unit="s", error_is_null=True)
-    written = pc.if_else(shaped, cells, "0000-00-00 00:00:00")
-
-    def part(a: int, b: int):
-        return pc.cast(pc.utf8_slice_codeunits(written, a, b), pa.int64())
-
-    ok = pc.and_(shaped, pc.equal(pc.day(conv), part(8, 10)))
-    if fmt.endswith("%S"):
-        ok = pc.and_(ok, pc.equal(pc.second(conv), part(17, 19)))
-    got = conv.cast(pa.int64()).to_numpy(zero_copy_only=False).astype("datetime64[s]")
-    got[~pc.fill_null(ok, False).to_numpy(zero_copy_only=False)] = np.datetime64("NaT")
+def _shaped(cells, size: int) -> np.ndarray:
+    """datetime64[s] of the cells (Arrow text, each `size` bytes long) written exactly in the
+    form of that size; NaT for any other cell, a date that does not exist (30 February) and
+    a year outside MIN_YEAR..MAX_YEAR."""
+    shape = np.frombuffer(_SHAPES[size], np.uint8)
+    k = len(cells)
+    start = int(np.frombuffer(cells.buffers()[1], np.int32)[cells.offset])
+    # every cell is `size` bytes, so the cells lie back to back: a (k, size) grid of bytes
+    grid = np.frombuffer(cells.buffers()[2], np.uint8, k * size, start).reshape(k, size)
+    digits = grid - np.uint8(ord("0"))
+    digit = shape == ord("0")
+    ok = (digits[:, digit] <= 9).all(axis=1) & (grid[:, ~digit] == shape[~digit]).all(axis=1)
+    parts = []
+    for (a, b), (low, high) in zip(_FIELDS, _LIMITS, strict=True):
+        v = np.zeros(k, dtype=np.int64)
+        for i in range(a, min(b, size)):
+            v = v * 10 + digits[:, i]
+        if b <= size:
+            ok &= (v >= low) & (v <= high)
+        parts.append(v)
+    y, m, d, hh, mm, ss = parts
+    month = ((np.where(ok, y, 1970) - 1970) * 12 + np.where(ok, m, 1) - 1).astype("datetime64[M]")
+    first = month.astype("datetime64[D]")
+    ok &= d <= ((month + 1).astype("datetime64[D]") - first).astype(np.int64)
+    got = first.astype("datetime64[s]") + ((d - 1) * 86_400 + hh * 3_600 + mm * 60 + ss)
+    got[~ok] = np.datetime64("NaT")
     return got
 
 
@@ -197,15 +206,13 @@ def _datetime_text_column(values: pd.Series, date_only: bool, tz: dt.tzinfo | No
     todo = pc.fill_null(pc.not_equal(text, ""), False).to_numpy(zero_copy_only=False)
     if not todo.any():
         return pd.Series(out, index=values.index), {}
-    length = pc.fill_null(pc.utf8_length(text), 0).to_numpy(zero_copy_only=False)
-    low = np.datetime64(f"{MIN_YEAR}-01-01", "us")
-    high = np.datetime64(f"{MAX_YEAR + 1}-01-01", "us")
-    for size, fmt, pattern in _SHAPES:
+    length = pc.fill_null(pc.binary_length(text), 0).to_numpy(zero_copy_only=False)
+    for size in _SHAPES:
         sel = np.flatnonzero(todo & (length == size))
         if not len(sel):
             continue
-        got = _shaped(text.take(pa.array(sel)), fmt, pattern).astype("datetime64[us]")
-        ok = ~np.isnat(got) & (got >= low) & (got < high)
+        got = _shaped(text.take(pa.array(sel)), size).astype("datetime64[us]")
+        ok = ~np.isnat(got)
         if date_only:
             ok &= got.astype(np.int64) % _US_PER_DAY == 0
         out[sel[ok]] = got[ok]
@@ -330,16 +337,21 @@ def parse_int(v: object) -> int | Bad | None:
 
 
 def trimmed(values: pd.Series) -> pd.Series:
-    """Text with surrounding spaces removed, in one Arrow pass."""
+    """Text with surrounding spaces removed, in Arrow, one Python string per distinct text
+    (most columns repeat a few values)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if isinstance(values.dtype, pd.ArrowDtype):  # blank cells read as Arrow are ""
-        arr = _as_typed(pc.fill_null(pc.utf8_trim_whitespace(arrow_of(values)), ""))
+        enc = pc.dictionary_encode(arrow_of(values), null_encoding="encode")
+        words = _as_typed(pc.fill_null(pc.utf8_trim_whitespace(enc.dictionary), ""))
     else:
-        arr = pc.utf8_trim_whitespace(pa.array(values.to_numpy(dtype=object), type=pa.string()))
-    return pd.Series(arr.to_numpy(zero_copy_only=False), index=values.index, dtype=object,
-                     name=values.name)
+        enc = pc.dictionary_encode(pa.array(values.to_numpy(dtype=object), type=pa.string()),
+                                   null_encoding="encode")
+        words = pc.utf8_trim_whitespace(enc.dictionary)
+    cells = np.array(words.to_pylist(), dtype=object)
+    return pd.Series(cells[enc.indices.to_numpy(zero_copy_only=False)], index=values.index,
+                     dtype=object, name=values.name)
 
 
 def parse_column(values: pd.Series, column: Column, value_set: ValueSet | None,
@@ -364,7 +376,9 @@ def parse_column(values: pd.Series, column: Column, value_set: ValueSet | None,
         mapped = mapped.where(~bad_mask, None if column.type == "int" else "")
     if column.type == "int":
         return pd.array(mapped.tolist(), dtype="Int64"), bad
-    if column.type == "bool":
-        b = mapped.map({"yes": True, "no": False, "": None})
-        return b.astype("boolean"), bad
+    if column.type == "bool":  # from the distinct values: yes, no, else NA (blank or bad)
+        truth = np.array([r == "yes" for r in distinct], dtype=bool)
+        known = np.array([r in ("yes", "no") for r in distinct], dtype=bool)
+        return pd.Series(pd.arrays.BooleanArray(truth[codes], ~known[codes]),
+                         index=values.index, name=values.name), bad
     return mapped.astype(object), bad

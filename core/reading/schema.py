@@ -69,22 +69,38 @@ def map_distinct(values, fn):
     return pd.Series(mapped, index=values.index, dtype=object, name=values.name), codes, out
 
 
-def fold(values):
-    """`norm` over a pandas Series of text, vectorised: NFKC, lower case, spaces collapsed."""
+def on_distinct(values, fn):
+    """`fn` (a Series of text to a Series) applied to the distinct values of `values` only
+    and spread back to every row: a column of 100k cells holds far fewer distinct texts."""
     import pandas as pd
+
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+    done = fn(pd.Series(uniques, dtype=object)).to_numpy(dtype=object)
+    return pd.Series(done[codes], index=values.index, dtype=object, name=values.name)
+
+
+def fold(values):
+    """`norm` over a pandas Series of text, vectorised: NFKC, lower case, spaces collapsed;
+    each distinct text folded once."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if values.empty:
         return values.astype(object)
     try:
-        arr = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        return on_distinct(values, _fold_text)
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: the scalar way
         return map_distinct(values, norm)[0]
+
+
+def _fold_text(values):
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
     arr = pc.utf8_lower(pc.utf8_normalize(pc.fill_null(arr, ""), "NFKC"))
     arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r"\s+", " "))
-    return pd.Series(arr.to_numpy(zero_copy_only=False), index=values.index, dtype=object,
-                     name=values.name)
+    return pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object)
 
 
 Text = Annotated[str, BeforeValidator(str)]

@@ -10,29 +10,46 @@ import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import LCSseq
 
-from core.reading.schema import fold
+from core.reading.schema import fold, on_distinct
 from core.rules.policy import Policy
 
 FLAGS = ("urgent", "repeat", "possible_repeat", "group", "trend")
 ROUTING = {"A": "leadership", "B": "working_group", "C": "office"}  # R-WARN
 
 
+def _codes(*columns: pd.Series) -> np.ndarray:
+    """One integer per row for its combination of folded texts (equal where all are equal)."""
+    out = np.zeros(len(columns[0]), dtype=np.int64)
+    for col in columns:
+        codes, uniques = pd.factorize(fold(col))
+        out = out * max(len(uniques), 1) + codes
+    return out
+
+
 def _possible_repeats(table: pd.DataFrame, days: int) -> pd.Series:
     """A row whose contact and respondent match an earlier row within `days` days."""
-    key = fold(table["contact"]) + "\x1f" + fold(table["respondent"])
-    ok = table["contact"].ne("") & table["respondent"].ne("") & table["received_at"].notna()
-    sub = pd.DataFrame({"key": key[ok], "t": table.loc[ok, "received_at"]}).sort_values(["key", "t"])
-    prev = sub.groupby("key")["t"].shift()
-    hit = (sub["t"] - prev) <= pd.Timedelta(days=days)
-    return hit.reindex(table.index, fill_value=False).astype(bool)
+    ok = (table["contact"].ne("") & table["respondent"].ne("")
+          & table["received_at"].notna()).to_numpy()
+    key = _codes(table["contact"], table["respondent"])[ok]
+    t = table["received_at"].to_numpy("datetime64[us]")[ok]
+    order = np.lexsort((t, key))  # stable: of two at the same time, the first row is earlier
+    key, t = key[order], t[order]
+    hit = np.zeros(len(order), dtype=bool)
+    hit[1:] = (key[1:] == key[:-1]) & (t[1:] - t[:-1] <= np.timedelta64(days, "D"))
+    out = np.zeros(len(table), dtype=bool)
+    out[np.flatnonzero(ok)[order]] = hit
+    return pd.Series(out, index=table.index)
 
 
 def matter_text(subjects: pd.Series, ignore: list[str]) -> pd.Series:
     """A subject reduced to what it is about (R-GROUP): folded; punctuation, numbers (a
     building's, a unit's) and the policy's words that only say something is wrong (坏了, 又,
     不能用, broken…) left out. Chinese words go wherever they occur; Latin ones as whole words.
-    A subject with nothing left keeps its folded text."""
-    folded = fold(subjects)
+    A subject with nothing left keeps its folded text. Each distinct subject is reduced once."""
+    return on_distinct(fold(subjects), lambda folded: _matter(folded, ignore))
+
+
+def _matter(folded: pd.Series, ignore: list[str]) -> pd.Series:
     cjk = sorted((w for w in ignore if not w.isascii()), key=len, reverse=True)
     latin = [w.lower() for w in ignore if w.isascii()]
     out = folded.str.replace(r"[^\w\s]+|\d+", " ", regex=True)
@@ -128,10 +145,13 @@ def _matters(table: pd.DataFrame, ok: np.ndarray, s: dict, span: int) -> np.ndar
     same respondent within a window of each other (time bins of the window's length, each
     with the next), and only for respondents with more than `group_threshold` complaints."""
     threshold = int(s["group_threshold"])
-    who = fold(table["respondent"]).to_numpy()
-    text = matter_text(table["subject"], list(s["group_ignore_words"])).to_numpy()
-    codes, uniques = pd.factorize(pd.Series(who + "\x1f" + text).where(ok))
-    symbols = _symbols(np.array([u.split("\x1f", 1)[1] for u in uniques], dtype=object))
+    who = pd.factorize(fold(table["respondent"]))[0]
+    text, texts = pd.factorize(matter_text(table["subject"], list(s["group_ignore_words"]))
+                               .to_numpy())
+    # a node per (respondent, matter text), numbered in order of first row as the texts are
+    codes = np.full(len(table), -1, dtype=np.int64)
+    codes[ok], uniques = pd.factorize(who[ok].astype(np.int64) * len(texts) + text[ok])
+    symbols = _symbols(texts[uniques % max(len(texts), 1)])
     t_ns = table["received_at"].to_numpy("datetime64[ns]").astype(np.int64)
     person = pd.factorize(who)[0]
     many = np.bincount(person[ok], minlength=person.max() + 1 if len(person) else 0) > threshold
@@ -171,7 +191,7 @@ def _groups(table: pd.DataFrame, policy: Policy) -> pd.Series:
     if ok.sum() <= threshold:
         return pd.Series(group, index=table.index, dtype=object)
     key = _matters(table, ok, s, span)
-    people = pd.factorize(fold(table["complainant"]) + "\x1f" + fold(table["contact"]))[0]
+    people = _codes(table["complainant"], table["contact"])
     t_ns = table["received_at"].to_numpy("datetime64[ns]").astype(np.int64)
     sizes = pd.Series(key[ok]).value_counts()
     ids = table["id"].to_numpy()
