@@ -16,4 +16,4 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 .venv/bin/ruff check .
-exec .venv/bin/python -m pytest -n 3 --dist worksteal "$@"  # 3 workers: the browser tests mostly wait
+exec .venv/bin/python -m pytest -n 4 --dist worksteal "$@"  # 4 workers on 2 cores: the browser tests mostly wait
