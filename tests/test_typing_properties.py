@@ -31,7 +31,7 @@ from core.reading.parse import (
     parse_int,
     text_of,
 )
-from core.reading.schema import load_schema
+from core.reading.schema import fold, load_schema, norm
 
 SCHEMA = load_schema()
 RECEIVED = SCHEMA.tab("complaints").column("received_at")  # datetime
@@ -245,3 +245,8 @@ def test_text_columns_show_what_text_of_shows(values):
     got, bad = parse_column(as_read(values), column, None)
     assert not bad and list(got) == [text_of(shown(v)) for v in values]
 
+
+@FAST
+@given(columns(TEXTS | st.none()))
+def test_fold_is_norm_on_each_cell(values):
+    assert list(fold(values)) == [norm("" if v is None else v) for v in values]
