@@ -4,8 +4,11 @@ parse_column types a whole column at once (Arrow digit grids for the date shapes
 formats for text in object columns, one call per distinct value for the rest). A register
 people cannot trust is worth nothing: whatever shape a cell has, the column must hold what
 parse_datetime / parse_date / parse_enum / parse_int / text_of give for that cell alone, and
-report the same problems under the same sheet rows (DESIGN.md "The register": bad input is
-reported with its sheet row, never dropped or rewritten).
+report the same problems under the same sheet rows (DESIGN.md "Nothing is lost": a row that
+fails validation is shown with its row number and the reason, never dropped or rewritten).
+Flags keyed by integer codes of folded texts must key rows as their folded texts do (R-REPEAT,
+R-GROUP), and fold must fold as norm, which the names it is matched against go through
+(R-RECUSE).
 
 Arrow columns are what core.store.columns reads: text, trimmed, a date cell written
 `YYYY-MM-DD 00:00:00` shown as the day (core.reading.parse._as_typed), TRUE as `true`; the
@@ -32,6 +35,7 @@ from core.reading.parse import (
     text_of,
 )
 from core.reading.schema import fold, load_schema, norm
+from core.rules.flags import _codes, _possible_repeats
 
 SCHEMA = load_schema()
 RECEIVED = SCHEMA.tab("complaints").column("received_at")  # datetime
@@ -250,3 +254,43 @@ def test_text_columns_show_what_text_of_shows(values):
 @given(columns(TEXTS | st.none()))
 def test_fold_is_norm_on_each_cell(values):
     assert list(fold(values)) == [norm("" if v is None else v) for v in values]
+
+
+# --- flags keyed by integer codes of folded texts ----------------------------------------
+
+NAMES = st.sampled_from(["张伟", " 张伟", "张伟\u3000", "ZHANG Wei", "zhang  wei", "Zhang wei",
+                         "物业服务中心", "物业 服务中心", "0571-88886666", "０５７１-８８８８６６６６", ""])
+
+
+@FAST
+@given(st.lists(st.tuples(NAMES, NAMES), min_size=1, max_size=30))
+def test_rows_share_a_code_exactly_when_their_folded_texts_are_equal(pairs):
+    a = pd.Series([p[0] for p in pairs], dtype=object)
+    b = pd.Series([p[1] for p in pairs], dtype=object)
+    codes = _codes(a, b)
+    keys = [(norm(x), norm(y)) for x, y in pairs]
+    for i in range(len(pairs)):
+        for j in range(len(pairs)):
+            assert (codes[i] == codes[j]) == (keys[i] == keys[j])
+
+
+@FAST
+@given(st.lists(st.tuples(NAMES, NAMES, st.none() | st.integers(0, 20 * 24)), min_size=1,
+                max_size=30), st.integers(2, 100), st.integers(0, 10))
+def test_a_possible_repeat_is_an_earlier_row_of_the_same_contact_and_respondent(rows, first, days):
+    """R-REPEAT: the same contact and respondent within `days` days of an earlier row (of two
+    at the same time, the one higher on the sheet is the earlier)."""
+    when = [None if h is None else dt.datetime(2026, 11, 1) + dt.timedelta(hours=h)
+            for _, _, h in rows]
+    table = pd.DataFrame({"contact": [r[0] for r in rows], "respondent": [r[1] for r in rows],
+                          "received_at": pd.Series(when, dtype="datetime64[us]").to_numpy()},
+                         index=range(first, first + len(rows)))
+    got = _possible_repeats(table, days)
+    want = []
+    for i, (c, r, t) in enumerate(zip(table["contact"], table["respondent"], when, strict=True)):
+        want.append(bool(c and r and t is not None) and any(
+            norm(c2) == norm(c) and norm(r2) == norm(r) and t2 is not None
+            and (t2 < t or (t2 == t and j < i)) and t - t2 <= dt.timedelta(days=days)
+            for j, (c2, r2, t2) in enumerate(zip(table["contact"], table["respondent"], when,
+                                                 strict=True))))
+    assert list(got.index) == list(table.index) and list(got) == want
