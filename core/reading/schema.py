@@ -92,15 +92,25 @@ def fold(values):
         return map_distinct(values, norm)[0]
 
 
+# What str.split() splits on and NFKC leaves as is (RE2's \s is the ASCII [\t\n\f\r ] only).
+_SPACES = r"[\s\x0b\x1c-\x1f\x85\x{1680}\x{2028}\x{2029}]+"
+# str.lower() maps İ to two characters and Σ by its place in the word; utf8_lower one to one.
+_SPECIAL_LOWER = r"[\x{130}\x{3a3}]"
+
+
 def _fold_text(values):
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
     import pyarrow.compute as pc
 
     arr = pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-    arr = pc.utf8_lower(pc.utf8_normalize(pc.fill_null(arr, ""), "NFKC"))
-    arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(arr, r"\s+", " "))
-    return pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object)
+    arr = pc.utf8_normalize(pc.fill_null(arr, ""), "NFKC")
+    special = np.flatnonzero(pc.match_substring_regex(arr, _SPECIAL_LOWER))
+    arr = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.utf8_lower(arr), _SPACES, " "))
+    out = arr.to_numpy(zero_copy_only=False).astype(object)
+    out[special] = [norm(v) for v in values.to_numpy(dtype=object)[special]]
+    return pd.Series(out, dtype=object)
 
 
 Text = Annotated[str, BeforeValidator(str)]
