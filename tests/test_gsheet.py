@@ -421,14 +421,21 @@ def test_a_human_edit_between_any_two_calls_never_misplaces_the_write(fake, stor
     assert all(r["subject"] == f"事项{ids.index(r['id'])}" for r in rows if r["id"] in ids)
 
 
-def test_a_row_typed_by_hand_is_marked_checked_and_updated(fake, store, schema):
-    store.init("en")
+def typed_by_hand(fake, ids):
+    """Rows typed into the Complaints tab by hand under the header: a number, a received
+    time and a subject each, and no row mark."""
     tab = fake.tab("Complaints")
     width = len(tab.rows[0])
-    for i in range(3):
+    for cid in ids:
         row = [""] * width
-        row[0], row[3], row[11] = f"HAND{i}", "2026-11-03 09:00", f"typed {i}"
+        row[0], row[3], row[11] = cid, "2026-11-03 09:00", f"typed {cid}"
         tab.grid.append(Row(row))
+    return tab
+
+
+def test_a_row_typed_by_hand_is_marked_checked_and_updated(fake, store, schema):
+    store.init("en")
+    typed_by_hand(fake, [f"HAND{i}" for i in range(3)])
     calls = []
 
     def sort_right_after_the_id_column_is_read(call):
@@ -664,12 +671,7 @@ def test_a_row_typed_by_hand_is_found_by_the_cell_the_read_placed_it_on(fake, st
     # Issue 11: marking a row without a mark reads its one cell (the row the register's read
     # found it on), not the ID column; a row that moved since is found by the column.
     store.init("en")
-    tab = fake.tab("Complaints")
-    width = len(tab.rows[0])
-    for i in range(4):
-        row = [""] * width
-        row[0], row[3], row[11] = f"HAND{i}", "2026-11-03 09:00", f"typed {i}"
-        tab.grid.append(Row(row))
+    typed_by_hand(fake, [f"HAND{i}" for i in range(4)])
     fake.calls.clear()
     store.update("HAND1", {"handler": "Li"}, seen={"version": "", "row": 3}, user="clerk",
                  now=NOW)
@@ -691,13 +693,8 @@ def test_a_row_without_a_mark_and_no_row_given_is_found_without_reading_the_id_c
     # call narrow down where the number is, and only those rows are read. Rows sorted by
     # hand meanwhile, or a column out of number order, leave it to the whole column.
     store.init("en")
-    tab = fake.tab("Complaints")
-    width = len(tab.rows[0])
     ids = [f"TS20261103{i:03d}" for i in range(1, 401)]
-    for cid in ids:
-        row = [""] * width
-        row[0], row[3], row[11] = cid, "2026-11-03 09:00", f"typed {cid}"
-        tab.grid.append(Row(row))
+    tab = typed_by_hand(fake, ids)
 
     def update(cid, handler):
         fake.calls.clear()
