@@ -70,8 +70,9 @@ def demo_path(tmp_path_factory) -> Path:
 
 #: tests that take tens of seconds: started first, so that no worker is left running one of
 #: them alone at the end of the run (the suite stays under ten minutes on 2 cores)
-SLOW = ("test_three_processes_adding_50", "test_any_text_written_through",
-        "test_500_randomized_updates", "test_every_page_renders_in_both_languages[big_path")
+SLOW = ("test_three_processes_adding", "test_any_text_written_through",
+        "test_500_randomized_updates", "test_every_page_renders_in_both_languages[big_path",
+        "test_the_xlsx_totals_equal_the_sheet")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -62,10 +62,10 @@ for i in range(n):
 """
 
 
-def test_three_processes_adding_50_complaints_each_end_with_150_rows_and_150_numbers(book,
-                                                                                     schema):
+def test_three_processes_adding_complaints_at_once_end_with_as_many_rows_and_numbers(book, schema):
     # R-NUMBER: numbers are allocated inside the write lock, from the file as it is then
-    procs = [subprocess.Popen([sys.executable, "-c", ADDER, str(book), f"clerk{w}", "50"],
+    each = 30  # every add reads and rewrites the file: the three collide on almost every one
+    procs = [subprocess.Popen([sys.executable, "-c", ADDER, str(book), f"clerk{w}", str(each)],
                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for w in range(3)]
     told = {}
@@ -79,13 +79,13 @@ def test_three_processes_adding_50_complaints_each_end_with_150_rows_and_150_num
     lost = sum(1 for s in told if s not in rows)
     duplicated = len(t) - t["id"].nunique()
     wrong = sum(1 for s, cid in told.items() if rows.get(s) != cid)
-    print(f"\n3 processes x 50 adds: {len(t)} rows, {t['id'].nunique()} numbers, {lost} lost, "
+    print(f"\n3 processes x {each} adds: {len(t)} rows, {t['id'].nunique()} numbers, {lost} lost, "
           f"{duplicated} duplicated, {wrong} wrong numbers told")
-    assert (len(t), t["id"].nunique(), lost, duplicated, wrong) == (150, 150, 0, 0, 0)
-    assert sorted(t["id"]) == [f"TS20261124{n:03d}" for n in range(1, 151)]
+    assert (len(t), t["id"].nunique(), lost, duplicated, wrong) == (3 * each, 3 * each, 0, 0, 0)
+    assert sorted(t["id"]) == [f"TS20261124{n:03d}" for n in range(1, 3 * each + 1)]
     assert reg.problems == []
     created = [r for r in WorkbookStore(book, schema).read().tabs["audit"].rows if r[3] == "created"]
-    assert len(created) == 150
+    assert len(created) == 3 * each
 
 
 RECORDER = """
@@ -204,7 +204,7 @@ def unicode_book(tmp_path_factory):
     return path
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=TEXT)
 def test_any_text_written_through_the_workbook_reads_back_as_typed_or_visibly_cleaned(
         unicode_book, schema, text):
