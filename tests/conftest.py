@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -65,6 +66,14 @@ def demo_path(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.xlsx"
     p = run_cli("demo", str(path), "--rows", "300", "--seed", "7", "--now", NOW)
     assert p.returncode == 0, p.stderr
+    return path
+
+
+@pytest.fixture
+def register_copy(demo_path, tmp_path) -> Path:
+    """A copy of the demo register that a test may write to."""
+    path = tmp_path / "r.xlsx"
+    shutil.copy(demo_path, path)
     return path
 
 

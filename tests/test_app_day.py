@@ -4,10 +4,8 @@ form cleared, what is missing recorded on the closure page, the close button dis
 closed, quick filters, and off-list names flagged."""
 
 import datetime as dt
-import shutil
 
 import pandas as pd
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.config import Target
@@ -17,13 +15,6 @@ from .conftest import ROOT
 from .test_app import INTAKE, NOW, app_on, closable_book, fill_intake, read
 
 ME = "林洋"  # a handler and first receiver of the demo register
-
-
-@pytest.fixture
-def copy(demo_path, tmp_path):
-    path = tmp_path / "r.xlsx"
-    shutil.copy(demo_path, path)
-    return path
 
 
 def waiting_for_a_reply(path) -> str:
@@ -37,17 +28,17 @@ def open_in_queue(path, number, lang="en"):
     return at
 
 
-def test_recording_with_times_left_blank_writes_now_and_refreshes_the_detail(copy):
+def test_recording_with_times_left_blank_writes_now_and_refreshes_the_detail(register_copy):
     # R-FLOW: the queue's form says "blank means now"; the first reply and a follow-up are
     # recorded at the register's current time, and the next step moves on at once
-    number = waiting_for_a_reply(copy)
-    at = open_in_queue(copy, number)
+    number = waiting_for_a_reply(register_copy)
+    at = open_in_queue(register_copy, number)
     assert any(m.value == "Next step: Reply to the complainant (owner: 林洋)"
                for m in at.markdown)
     at.multiselect(key="q_fields").set_value(["first_reply_at", "last_followup_at"]).run()
     next(b for b in at.button if b.label == "Record").click().run()
     assert not at.exception and [s.value for s in at.success] == ["Recorded."]
-    t = read(copy).table.set_index("id")
+    t = read(register_copy).table.set_index("id")
     assert t.at[number, "first_reply_at"] == t.at[number, "last_followup_at"] == pd.Timestamp(
         "2026-11-24 10:00")
     # the form is cleared, the detail shows the new times and the next step
@@ -58,9 +49,9 @@ def test_recording_with_times_left_blank_writes_now_and_refreshes_the_detail(cop
                for m in at.markdown)
 
 
-def test_a_failed_record_keeps_what_was_typed(copy, tmp_path):
-    number = waiting_for_a_reply(copy)
-    at = open_in_queue(copy, number)
+def test_a_failed_record_keeps_what_was_typed(register_copy, tmp_path):
+    number = waiting_for_a_reply(register_copy)
+    at = open_in_queue(register_copy, number)
     at.multiselect(key="q_fields").set_value(["first_reply_at"]).run()
     at.text_input(key="q_first_reply_at").set_value("2026-11-24 09:30")
     (tmp_path / "~$r.xlsx").write_text("Excel has it open")
@@ -68,14 +59,14 @@ def test_a_failed_record_keeps_what_was_typed(copy, tmp_path):
     assert at.error[0].value.startswith("Could not save") or "open in another" in at.error[0].value
     assert at.multiselect(key="q_fields").value == ["first_reply_at"]
     assert at.text_input(key="q_first_reply_at").value == "2026-11-24 09:30"
-    assert pd.isna(read(copy).table.set_index("id").at[number, "first_reply_at"])
+    assert pd.isna(read(register_copy).table.set_index("id").at[number, "first_reply_at"])
 
 
-def test_every_row_is_reachable_and_mine_shows_what_names_me(copy, monkeypatch):
+def test_every_row_is_reachable_and_mine_shows_what_names_me(register_copy, monkeypatch):
     # R-FLOW owner / R-FIRSTASK: "mine" is what I own, handle or first received
     monkeypatch.setenv("COMPLAINTS_USER", ME)
-    at = app_on(copy, "en", "queue")
-    reg = read(copy)
+    at = app_on(register_copy, "en", "queue")
+    reg = read(register_copy)
     q = queue_frame(reg)
     assert len(at.dataframe[0].value) == len(q)  # every open row, not the first ten
     metrics = {m.label: int(m.value) for m in at.metric}
@@ -112,11 +103,11 @@ def test_basically_satisfied_is_named_as_the_reason_not_as_missing(tmp_path):
     assert "待记录" not in line and "满意度为“基本满意”：只有满意或非常满意才能结案" in line
 
 
-def test_an_off_list_first_receiver_is_saved_and_flagged(copy):
-    assert "周文博" in app_on(copy, "zh", "intake").selectbox(key="in_first_receiver").options
+def test_an_off_list_first_receiver_is_saved_and_flagged(register_copy):
+    assert "周文博" in app_on(register_copy, "zh", "intake").selectbox(key="in_first_receiver").options
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.secrets = {"tests": {"sign_in": "none"}}
-    for k, v in {"target": Target(workbook=str(copy)), "lang": "zh", "now": NOW}.items():
+    for k, v in {"target": Target(workbook=str(register_copy)), "lang": "zh", "now": NOW}.items():
         at.session_state[k] = v
     at.session_state["in_first_receiver"] = "张三丰"  # typed (AppTest cannot type an option)
     at.run()
@@ -124,7 +115,7 @@ def test_an_off_list_first_receiver_is_saved_and_flagged(copy):
     next(b for b in at.button if b.label == "保存").click().run()
     assert at.success[0].value.startswith("已登记")
     assert [w.value for w in at.warning] == ["“张三丰”不在用户名单中，请核对（仍可保存）。"]
-    t = read(copy).table
+    t = read(register_copy).table
     assert t["first_receiver"].iloc[-1] == "张三丰"
 
 

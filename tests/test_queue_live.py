@@ -3,7 +3,6 @@ next step, an owner and a state, the closure checklist naming only what is missi
 written as dates, and the people and department pick-lists."""
 
 import datetime as dt
-import shutil
 
 import openpyxl
 import pandas as pd
@@ -31,13 +30,6 @@ SUPERVISOR = DEMO_USERS["supervisor"]["zh"]
 
 def read(path):
     return build_register(WorkbookStore(path, schema()).read(), schema(), now=NOW)
-
-
-@pytest.fixture
-def register_copy(demo_path, tmp_path):
-    path = tmp_path / "r.xlsx"
-    shutil.copy(demo_path, path)
-    return path
 
 
 def unreplied_row(reg) -> int:
