@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
-import signal
+import os
 import sys
 
 import orjson
@@ -100,13 +100,19 @@ def cmd_score(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from core.reports.report import write_pack
+    from core.reports.report import start_workers, write_pack
 
-    reg = _load(args)
-    who = _who(reg, args)
-    require(reg, who, "report")
+    workers = start_workers(args.lang)  # they load their engine and font while we read
+    try:
+        reg = _load(args)
+        who = _who(reg, args)
+        require(reg, who, "report")
+    except BaseException:
+        workers.close()
+        raise
     # R-RECUSE: the pack counts only what its reader may open
-    paths, failures = write_pack(seen_by(reg, who), args.period, args.out, lang=args.lang)
+    paths, failures = write_pack(seen_by(reg, who), args.period, args.out, lang=args.lang,
+                                 workers=workers)
     for p in paths:
         print(p)
     for line in failures:  # the documents that were made are written all the same
@@ -424,7 +430,6 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `check | head` ends quietly
     p = parser()
     args, extra = p.parse_known_args(argv)
     if extra and args.command != "serve":  # serve passes the rest to `streamlit run`
@@ -432,6 +437,11 @@ def main(argv: list[str] | None = None) -> int:
     args.extra = extra
     try:
         return args.func(args)
+    except BrokenPipeError:  # `check | head`: the reader has what it wanted; end quietly
+        # (not SIGPIPE's default, which would also end us when a helper process of the pack
+        # stops: Worker.send expects the error instead)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Refused as exc:
         print(f"Error: {exc.message(getattr(args, 'lang', 'en'))}", file=sys.stderr)
         return 2

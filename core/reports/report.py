@@ -7,18 +7,18 @@ from __future__ import annotations
 import base64
 import html
 import io
-import itertools
 import re
 import tempfile
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
-import vl_convert as vlc
 
 from core.errors import RegisterError
 from core.reading.i18n import label
+from core.reports import pdf
+from core.reports.pdf import PdfDoc, PdfSection
+from core.reports.processes import Charts, PackWorkers, RemoteCharts, WorkerFailed
 from core.reports.sections import Section, build_sections
 from core.rules.asof import moment_text, period_moment
 from core.rules.period import parse_period
@@ -36,10 +36,6 @@ CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
 LATIN_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
                "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
                "/usr/share/fonts/truetype/freefont/FreeSans.ttf")
-
-
-LATIN1 = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "—": "-", "–": "-",
-                        "…": "...", "≥": ">=", "≤": "<=", "→": "->", "\u2060": ""})
 
 
 class FontMissing(RegisterError):
@@ -109,47 +105,6 @@ def stable_zip(data: bytes, when: pd.Timestamp) -> bytes:
     return out.getvalue()
 
 
-class Charts:
-    """Every chart of a pack drawn once, in a background thread while the rest of the pack
-    is built: the SVG the HTML embeds, and the PNG the PDF shows rasterised from that same
-    SVG (the same bytes as vegalite_to_png, without running Vega a second time). vl-convert
-    works outside the GIL, so this overlaps the Python work of the workbook and the PDF.
-    `pool`: the drawing thread, when one was started before the sections were built."""
-
-    def __init__(self, sections: list[Section], scale: float = 2.0,
-                 pool: ThreadPoolExecutor | None = None):
-        self._pool = pool or ThreadPoolExecutor(1, thread_name_prefix="charts")
-        # built by core.reports.sections from altair's own classes: checking each spec against the
-        # Vega-Lite schema again would cost more than drawing it
-        specs = [(id(s), s.chart.to_dict(validate=False)) for s in sections
-                 if s.chart is not None]
-        self._done = {key: self._pool.submit(self._draw, spec, scale) for key, spec in specs}
-        self._pool.shutdown(wait=False)
-
-    @staticmethod
-    def _draw(spec: dict, scale: float = 2.0) -> tuple[str, bytes]:
-        svg = vlc.vegalite_to_svg(spec)
-        return svg, vlc.svg_to_png(svg, scale=scale)
-
-    @classmethod
-    def drawer(cls) -> ThreadPoolExecutor:
-        """A drawing thread started at once on a chart of one word: vl-convert's JavaScript
-        engine and fonts cost some 0.7 s of CPU on first use, spent while the sections are
-        built instead of before the first chart."""
-        pool = ThreadPoolExecutor(1, thread_name_prefix="charts")
-        pool.submit(cls._draw, {"mark": "text", "data": {"values": [{}]},
-                                "encoding": {"text": {"value": "投诉 complaint"}}})
-        return pool
-
-    def svg(self, section: Section) -> str | None:
-        done = self._done.get(id(section))
-        return done.result()[0] if done else None
-
-    def png(self, section: Section) -> bytes | None:
-        done = self._done.get(id(section))
-        return done.result()[1] if done else None
-
-
 def write_xlsx(reg: Register, sections: list[Section], path: Path, lang: str) -> Path:
     from core.store.workbook import write_tables
 
@@ -168,7 +123,7 @@ def _rows(s: Section):
 
 
 def render_html(reg: Register, sections: list[Section], period: str, lang: str,
-                charts: Charts | None = None) -> str:
+                charts: Charts | RemoteCharts | None = None) -> str:
     title, _ = _titles(period, lang)
     charts = charts or Charts(sections)
     esc = html.escape
@@ -203,184 +158,98 @@ def render_html(reg: Register, sections: list[Section], period: str, lang: str,
     return "\n".join(parts)
 
 
-LINE = 5  # mm: the height of one line of a table's text in the PDF
-HEADING_FILL = (235, 235, 235)
-
-
-def _table(pdf, head: list[str], rows: list[list[str]]) -> None:
-    """A table laid out as fpdf2's `pdf.table(line_height=LINE, text_align="LEFT")` with a
-    grey heading lays it out — the same equal columns, borders, word wrapping, rows centred
-    vertically, page breaks before a row that does not fit, the heading repeated on each page
-    and never left alone at the foot of one; the same PDF, byte for byte — without its cost
-    per cell: a cell whose text fits on one line is measured by its glyph widths, and only
-    the others go through fpdf2's line breaking, once; each line is then one cell()."""
-    from fpdf.enums import Align, TableBordersLayout, WrapMode
-    from fpdf.fonts import FontFace
-    from fpdf.util import Padding
-
-    body = pdf.font_face()
-    heading = FontFace.combine(body, FontFace(fill_color=HEADING_FILL))
-    table = [head, *rows]
-    ncols = max(len(r) for r in table)
-    margin, pdf.l_margin = pdf.l_margin, (pdf.w - pdf.epw) / 2  # centred, as fpdf2 does
-    width = pdf.epw / ncols
-    xs = list(itertools.accumulate([pdf.l_margin] + [width] * (ncols - 1)))
-    room = width - 2 * pdf.c_margin  # multi_cell keeps c_margin clear on either side
-    font, size = pdf.current_font, pdf.font_size_pt
-    no_padding = Padding.new(0)
-    subset = getattr(font, "subset", None)  # a TrueType font's glyphs in the PDF
-
-    def wrap(text: str) -> list[str]:
-        """The lines of a cell's text: itself when it fits on one line (clear of fpdf2's
-        rounding), else as fpdf2's multi_cell breaks it."""
-        if not text:
-            return []
-        normal = pdf.normalize_text(text)
-        if subset is not None:  # glyphs numbered in the order fpdf2's table measures them
-            for char in normal:
-                subset.pick(ord(char))
-        if "\n" not in normal and "\r" not in normal and \
-                font.get_text_width(normal, size, None)[1] / pdf.k < room - 0.01:
-            return [text]
-        return pdf.multi_cell(width, LINE, text, max_line_height=LINE, align=Align.L,
-                              padding=no_padding, wrapmode=WrapMode.WORD, dry_run=True,
-                              output="LINES")
-
-    lines = [[wrap(text) for text in row] for row in table]
-    heights = [max(LINE * len(cell) for cell in row) or LINE for row in lines]
-    border = TableBordersLayout.ALL.cell_style_getter(0, 0, 0, 1, len(table), ncols, ncols)
-
-    def draw(i: int) -> None:
-        style = heading if i == 0 else body
-        y = pdf.y
-        for j, cell in enumerate(lines[i]):
-            pdf.set_x(xs[j])
-            border.draw_cell_border(pdf, xs[j], y, xs[j] + width, y + heights[i],
-                                    fill_color=style.fill_color)
-            if cell:
-                pdf.y += (heights[i] - LINE * len(cell)) / 2  # centred in its row
-                with pdf.use_font_face(style):
-                    for line in cell:
-                        pdf.cell(width, LINE, line, align=Align.L, new_x="LEFT", new_y="NEXT")
-            pdf.set_y(y)
-        pdf.ln(heights[i])
-
-    # the page break fpdf2's own table performs (keeping x, header and footer drawn)
-    if len(table) > 1:
-        pdf._perform_page_break_if_need_be(heights[0] + heights[1])
-    for i in range(len(table)):
-        if pdf._perform_page_break_if_need_be(heights[i]):
-            if pdf.y + heights[i] > pdf.page_break_trigger:  # fpdf2's table refuses it too
-                raise ValueError(f"The row with index {i} is too high and cannot be rendered "
-                                 f"on a single page")
-            if i >= 1:
-                draw(0)
-        draw(i)
-    pdf.l_margin = margin
-    pdf.x = pdf.l_margin
-
-
-def render_pdf(reg: Register, sections: list[Section], period: str, lang: str,
-               charts: Charts | None = None) -> bytes:
-    from fpdf import FPDF
-
+def pdf_doc(reg: Register, sections: list[Section], period: str, lang: str) -> PdfDoc:
+    """What the PDF shows, as plain text for core.reports.pdf (in the PDF worker or here).
+    FontMissing when the report is in Chinese and no Chinese font is installed."""
     title, _ = _titles(period, lang)
-    charts = charts or Charts(sections)
     font = pdf_font(lang)
     header = label("report_header", lang, title=title, period=period, register=Path(
         reg.source).name if reg.source else "")
-
-    family = "cjk" if font else "helvetica"  # Helvetica: built into every PDF reader
-
-    class Pack(FPDF):
-        def normalize_text(self, text: str) -> str:
-            if not self.is_ttf_font:  # Helvetica knows Latin-1 only; other letters become ?
-                text = text.translate(LATIN1).encode("latin-1", "replace").decode("latin-1")
-            return super().normalize_text(text)
-
-        def header(self):
-            self.set_font(family, size=8)
-            self.set_text_color(110)
-            self.cell(0, 6, header, align="R", new_x="LMARGIN", new_y="NEXT")
-            self.set_text_color(0)
-
-        def footer(self):
-            self.set_y(-12)
-            self.set_font(family, size=8)
-            self.cell(0, 6, label("report_page", lang, n=self.page_no(), total="{nb}"),
-                      align="C")
-
-    pdf = Pack(format="A4")
-    pdf.set_creation_date(reg.localize(pack_moment(reg, period)))
-    if font:
-        pdf.add_font("cjk", fname=font)
-    pdf.set_auto_page_break(True, margin=16)
-    pdf.alias_nb_pages()
-    pdf.add_page()
-    pdf.set_font(family, size=18)
-    pdf.multi_cell(0, 10, f"{title} · {period}", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(family, size=9)
-    pdf.multi_cell(0, 5, generated(reg, period, lang), new_x="LMARGIN", new_y="NEXT")
-    for w in calendar_warnings(reg, lang):
-        pdf.set_text_color(160, 60, 0)
-        pdf.multi_cell(0, 5, f"{label('warnings', lang)}: {w}", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_text_color(0)
+    parts = []
     for s in sections:
-        pdf.ln(3)
-        pdf.set_font(family, size=13)
-        pdf.multi_cell(0, 8, s.title, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(family, size=9.5)
-        for line in s.text:
-            pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
-        png = charts.png(s)
-        if png:
-            pdf.image(io.BytesIO(png), w=150)
-        if not s.table.empty:
-            shown = s.table.head(MAX_ROWS)
-            pdf.set_font(family, size=8)
-            _table(pdf, [str(c) for c in shown.columns], list(_rows(s)))
-            if len(s.table) > MAX_ROWS:
-                pdf.multi_cell(0, 5, label("report_more", lang, n=len(s.table) - MAX_ROWS),
-                               new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+        shown = not s.table.empty
+        parts.append(PdfSection(
+            s.title, list(s.text), s.chart is not None,
+            [str(c) for c in s.table.columns] if shown else [], list(_rows(s)) if shown else [],
+            label("report_more", lang, n=len(s.table) - MAX_ROWS)
+            if len(s.table) > MAX_ROWS else None))
+    return PdfDoc(font, header, label("report_page", lang, n="{n}", total="{nb}"),
+                  f"{title} · {period}", generated(reg, period, lang),
+                  [f"{label('warnings', lang)}: {w}" for w in calendar_warnings(reg, lang)],
+                  reg.localize(pack_moment(reg, period)), parts)
+
+
+def render_pdf(reg: Register, sections: list[Section], period: str, lang: str,
+               charts: Charts | RemoteCharts | None = None) -> bytes:
+    """The report as PDF, laid out in this process."""
+    charts = charts or Charts(sections)
+    return pdf.render(pdf_doc(reg, sections, period, lang), lambda i: charts.png(sections[i]))
 
 
 PARTS = ("xlsx", "html", "pdf")
-#: the order they are made in: the PDF takes the charts one by one as they are drawn, the
-#: HTML all at once, so the charts thread has the workbook and the PDF's time to draw them
-MADE = ("xlsx", "pdf", "html")
 NAMES = {"xlsx": "statistics.xlsx", "html": "report.html", "pdf": "report.pdf"}
 
 
-def pack_parts(reg: Register, period: str, lang: str = "zh"
-               ) -> tuple[dict[str, bytes], list[str]]:
+def start_workers(lang: str) -> PackWorkers:
+    """The pack's helper processes (charts, PDF), started before the register is read so
+    that they load their engine and font meanwhile."""
+    try:
+        font: str | Exception | None = pdf_font(lang)
+    except FontMissing as exc:
+        font = exc
+    return PackWorkers(font)
+
+
+def pack_parts(reg: Register, period: str, lang: str = "zh",
+               workers: PackWorkers | None = None) -> tuple[dict[str, bytes], list[str]]:
     """The three documents of a period by file name, each made on its own, and a sentence
     in `lang` for each one that could not be made (the others are still there). For a
-    closed period the same bytes whenever they are produced (all as of the period's end)."""
-    drawer = Charts.drawer()
-    sections = build_sections(reg, period, lang)
-    charts = Charts(sections, pool=drawer)  # drawn while the workbook is written
-    period = parse_period(period).label
+    closed period the same bytes whenever they are produced (all as of the period's end).
+    The charts are drawn and the PDF laid out by `workers` (started here if not given),
+    beside the workbook and the HTML made here."""
+    workers = workers or start_workers(lang)
     made: dict[str, bytes | str] = {}  # each part's document, or the sentence why not
-    for part in MADE:
-        name = f"{period}-{NAMES[part]}"
+
+    def attempt(part: str, make) -> None:
         try:
-            if part == "xlsx":
-                with tempfile.TemporaryDirectory() as folder:
-                    data = write_xlsx(reg, sections, Path(folder) / "statistics.xlsx",
-                                      lang).read_bytes()
-                made[part] = stable_zip(data, pack_moment(reg, period))
-            elif part == "html":
-                made[part] = render_html(reg, sections, period, lang, charts).encode()
-            else:
-                made[part] = render_pdf(reg, sections, period, lang, charts)
+            made[part] = make()
         except RegisterError as exc:
-            made[part] = label("pack_part_failed", lang, name=name, e=exc.message(lang))
+            made[part] = label("pack_part_failed", lang, name=f"{period}-{NAMES[part]}",
+                               e=exc.message(lang))
+        except WorkerFailed as exc:
+            made[part] = label("pack_part_failed", lang, name=f"{period}-{NAMES[part]}",
+                               e=str(exc))
         except Exception as exc:  # one document's failure must not cost the others
-            made[part] = label("pack_part_failed", lang, name=name,
+            made[part] = label("pack_part_failed", lang, name=f"{period}-{NAMES[part]}",
                                e=f"{type(exc).__name__}: {exc}")
+
+    try:
+        sections = build_sections(reg, period, lang)
+        charts = workers.draw(sections)
+        period = parse_period(period).label
+        pdf_bytes = None
+
+        def begin_pdf() -> bytes:
+            nonlocal pdf_bytes
+            pdf_bytes = workers.render(pdf_doc(reg, sections, period, lang),
+                                       lambda i: charts.png(sections[i]))
+            return b""
+
+        attempt("pdf", begin_pdf)  # laid out by its worker while the others are made here
+        attempt("xlsx", lambda: _xlsx(reg, sections, period, lang))
+        attempt("html", lambda: render_html(reg, sections, period, lang, charts).encode())
+        if pdf_bytes is not None:
+            attempt("pdf", pdf_bytes)
+    finally:
+        workers.close()
     files = {f"{period}-{NAMES[p]}": made[p] for p in PARTS if isinstance(made[p], bytes)}
     return files, [made[p] for p in PARTS if isinstance(made[p], str)]
+
+
+def _xlsx(reg: Register, sections: list[Section], period: str, lang: str) -> bytes:
+    with tempfile.TemporaryDirectory() as folder:
+        data = write_xlsx(reg, sections, Path(folder) / "statistics.xlsx", lang).read_bytes()
+    return stable_zip(data, pack_moment(reg, period))
 
 
 def build_pack(reg: Register, period: str, lang: str = "zh") -> dict[str, bytes]:
@@ -391,16 +260,18 @@ def build_pack(reg: Register, period: str, lang: str = "zh") -> dict[str, bytes]
     return files
 
 
-def write_pack(reg: Register, period: str, out: str | Path, lang: str = "zh"
-               ) -> tuple[list[Path], list[str]]:
+def write_pack(reg: Register, period: str, out: str | Path, lang: str = "zh",
+               workers: PackWorkers | None = None) -> tuple[list[Path], list[str]]:
     """Write every document that could be made into `out`; the paths, and the sentences
     saying which could not be made and why."""
     out = Path(out)
     if out.exists() and not out.is_dir():
+        if workers is not None:
+            workers.close()
         raise RegisterError(f"{out} is a file, not a folder; give --out a folder (it is created "
                             f"if it does not exist).")
     out.mkdir(parents=True, exist_ok=True)
-    files, failures = pack_parts(reg, period, lang)
+    files, failures = pack_parts(reg, period, lang, workers)
     paths = []
     for name, data in files.items():
         (out / name).write_bytes(data)

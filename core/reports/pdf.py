@@ -1,0 +1,182 @@
+"""The report as an A4 PDF, laid out from plain text (core.reports.report turns the sections
+into a PdfDoc, every sentence in its language already): no pandas or labels here, so the
+pack's worker process (core.reports.worker) starts in a fraction of a second and loads the
+font while the main process reads the register."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+LINE = 5  # mm: the height of one line of a table's text in the PDF
+HEADING_FILL = (235, 235, 235)
+
+LATIN1 = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "—": "-", "–": "-",
+                        "…": "...", "≥": ">=", "≤": "<=", "→": "->", "\u2060": ""})
+
+
+@dataclass
+class PdfSection:
+    title: str
+    text: list[str]
+    chart: bool  # whether a chart's picture follows the text
+    head: list[str] = field(default_factory=list)  # the table's columns (none: no table)
+    rows: list[list[str]] = field(default_factory=list)
+    more: str | None = None  # the sentence saying how many rows are left out
+
+
+@dataclass
+class PdfDoc:
+    font: str | None  # a font file; None: PDF's built-in Helvetica
+    header: str
+    footer: str  # with {n} for the page's number and {nb} for the number of pages
+    title: str
+    generated: str
+    warnings: list[str]
+    created: dt.datetime
+    sections: list[PdfSection]
+
+
+def new_pdf(font: str | None):
+    """An empty A4 document with its font loaded (the slow part of starting one: fontTools
+    reads the whole font file), ready for `render`."""
+    from fpdf import FPDF
+
+    family = "cjk" if font else "helvetica"  # Helvetica: built into every PDF reader
+
+    class Pack(FPDF):
+        header_text = footer_text = ""
+
+        def normalize_text(self, text: str) -> str:
+            if not self.is_ttf_font:  # Helvetica knows Latin-1 only; other letters become ?
+                text = text.translate(LATIN1).encode("latin-1", "replace").decode("latin-1")
+            return super().normalize_text(text)
+
+        def header(self):
+            self.set_font(family, size=8)
+            self.set_text_color(110)
+            self.cell(0, 6, self.header_text, align="R", new_x="LMARGIN", new_y="NEXT")
+            self.set_text_color(0)
+
+        def footer(self):
+            self.set_y(-12)
+            self.set_font(family, size=8)
+            self.cell(0, 6, self.footer_text.replace("{n}", str(self.page_no())), align="C")
+
+    pdf = Pack(format="A4")
+    pdf.family_name = family
+    if font:
+        pdf.add_font("cjk", fname=font)
+    return pdf
+
+
+def render(doc: PdfDoc, png: Callable[[int], bytes | None], pdf=None) -> bytes:
+    """The PDF's bytes; `png(i)` is the picture of section i's chart (waited for when the
+    layout reaches it); `pdf` one made by new_pdf(doc.font) beforehand."""
+    pdf = pdf or new_pdf(doc.font)
+    family = pdf.family_name
+    pdf.header_text, pdf.footer_text = doc.header, doc.footer
+    pdf.set_creation_date(doc.created)
+    pdf.set_auto_page_break(True, margin=16)
+    pdf.alias_nb_pages()
+    pdf.add_page()
+    pdf.set_font(family, size=18)
+    pdf.multi_cell(0, 10, doc.title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, size=9)
+    pdf.multi_cell(0, 5, doc.generated, new_x="LMARGIN", new_y="NEXT")
+    for w in doc.warnings:
+        pdf.set_text_color(160, 60, 0)
+        pdf.multi_cell(0, 5, w, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0)
+    for i, s in enumerate(doc.sections):
+        pdf.ln(3)
+        pdf.set_font(family, size=13)
+        pdf.multi_cell(0, 8, s.title, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(family, size=9.5)
+        for line in s.text:
+            pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
+        picture = png(i) if s.chart else None
+        if picture:
+            pdf.image(io.BytesIO(picture), w=150)
+        if s.head:
+            pdf.set_font(family, size=8)
+            _table(pdf, s.head, s.rows)
+            if s.more:
+                pdf.multi_cell(0, 5, s.more, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _table(pdf, head: list[str], rows: list[list[str]]) -> None:
+    """A table laid out as fpdf2's `pdf.table(line_height=LINE, text_align="LEFT")` with a
+    grey heading lays it out — the same equal columns, borders, word wrapping, rows centred
+    vertically, page breaks before a row that does not fit, the heading repeated on each page
+    and never left alone at the foot of one; the same PDF, byte for byte — without its cost
+    per cell: a cell whose text fits on one line is measured by its glyph widths, and only
+    the others go through fpdf2's line breaking, once; each line is then one cell()."""
+    from fpdf.enums import Align, TableBordersLayout, WrapMode
+    from fpdf.fonts import FontFace
+    from fpdf.util import Padding
+
+    body = pdf.font_face()
+    heading = FontFace.combine(body, FontFace(fill_color=HEADING_FILL))
+    table = [head, *rows]
+    ncols = max(len(r) for r in table)
+    margin, pdf.l_margin = pdf.l_margin, (pdf.w - pdf.epw) / 2  # centred, as fpdf2 does
+    width = pdf.epw / ncols
+    xs = list(itertools.accumulate([pdf.l_margin] + [width] * (ncols - 1)))
+    room = width - 2 * pdf.c_margin  # multi_cell keeps c_margin clear on either side
+    font, size = pdf.current_font, pdf.font_size_pt
+    no_padding = Padding.new(0)
+    subset = getattr(font, "subset", None)  # a TrueType font's glyphs in the PDF
+
+    def wrap(text: str) -> list[str]:
+        """The lines of a cell's text: itself when it fits on one line (clear of fpdf2's
+        rounding), else as fpdf2's multi_cell breaks it."""
+        if not text:
+            return []
+        normal = pdf.normalize_text(text)
+        if subset is not None:  # glyphs numbered in the order fpdf2's table measures them
+            for char in normal:
+                subset.pick(ord(char))
+        if "\n" not in normal and "\r" not in normal and \
+                font.get_text_width(normal, size, None)[1] / pdf.k < room - 0.01:
+            return [text]
+        return pdf.multi_cell(width, LINE, text, max_line_height=LINE, align=Align.L,
+                              padding=no_padding, wrapmode=WrapMode.WORD, dry_run=True,
+                              output="LINES")
+
+    lines = [[wrap(text) for text in row] for row in table]
+    heights = [max(LINE * len(cell) for cell in row) or LINE for row in lines]
+    border = TableBordersLayout.ALL.cell_style_getter(0, 0, 0, 1, len(table), ncols, ncols)
+
+    def draw(i: int) -> None:
+        style = heading if i == 0 else body
+        y = pdf.y
+        for j, cell in enumerate(lines[i]):
+            pdf.set_x(xs[j])
+            border.draw_cell_border(pdf, xs[j], y, xs[j] + width, y + heights[i],
+                                    fill_color=style.fill_color)
+            if cell:
+                pdf.y += (heights[i] - LINE * len(cell)) / 2  # centred in its row
+                with pdf.use_font_face(style):
+                    for line in cell:
+                        pdf.cell(width, LINE, line, align=Align.L, new_x="LEFT", new_y="NEXT")
+            pdf.set_y(y)
+        pdf.ln(heights[i])
+
+    # the page break fpdf2's own table performs (keeping x, header and footer drawn)
+    if len(table) > 1:
+        pdf._perform_page_break_if_need_be(heights[0] + heights[1])
+    for i in range(len(table)):
+        if pdf._perform_page_break_if_need_be(heights[i]):
+            if pdf.y + heights[i] > pdf.page_break_trigger:  # fpdf2's table refuses it too
+                raise ValueError(f"The row with index {i} is too high and cannot be rendered "
+                                 f"on a single page")
+            if i >= 1:
+                draw(0)
+        draw(i)
+    pdf.l_margin = margin
+    pdf.x = pdf.l_margin

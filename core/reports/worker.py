@@ -1,0 +1,134 @@
+"""The pack's helper processes: one draws the charts, one lays out the PDF.
+
+vl-convert holds the interpreter while it draws, and fpdf2 and fontTools are pure Python, so
+in one process the charts, the PDF and the rest of the pack take turns on one core. As two
+processes started with the command, they load their engine and font while the main process
+reads the register and builds the sections, then work beside it and beside each other.
+
+    python -m core.reports.worker charts
+    python -m core.reports.worker pdf [FONT]
+
+Messages are length-prefixed pickles on stdin and stdout, between processes of this program
+only. The charts worker takes a list of (index, Vega-Lite spec) and answers one
+("chart", index, svg, png, error) per chart as it is drawn. The PDF worker takes a PdfDoc,
+then ("png", index, bytes, error) for its sections' pictures in any order, and answers ("pdf",
+bytes) or ("error", sentence). Either one exits when its input ends.
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+import sys
+from typing import BinaryIO
+
+HEAD = struct.Struct("!Q")
+
+
+def send(out: BinaryIO, message: object) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    out.write(HEAD.pack(len(data)) + data)
+    out.flush()
+
+
+def receive(inp: BinaryIO) -> object | None:
+    """The next message, or None when the other side has closed the pipe."""
+    head = inp.read(HEAD.size)
+    if len(head) < HEAD.size:
+        return None
+    size = HEAD.unpack(head)[0]
+    data = inp.read(size)
+    if len(data) < size:
+        return None
+    return pickle.loads(data)
+
+
+class ChartFailed(Exception):
+    """A chart could not be drawn: its sentence says why (as "ValueError: …")."""
+
+
+def draw(spec: dict, scale: float = 2.0) -> tuple[str, bytes]:
+    """A chart's SVG, and the PNG rasterised from that same SVG (the same bytes as
+    vegalite_to_png, without running Vega a second time)."""
+    import vl_convert as vlc
+
+    svg = vlc.vegalite_to_svg(spec)
+    return svg, vlc.svg_to_png(svg, scale=scale)
+
+
+#: a chart of one word: drawing it starts vl-convert's JavaScript engine and loads its fonts
+WARM = {"mark": "text", "data": {"values": [{}]},
+        "encoding": {"text": {"value": "投诉 complaint"}}}
+
+
+def charts(inp: BinaryIO, out: BinaryIO) -> None:
+    draw(WARM)
+    specs = receive(inp)
+    for i, spec in specs or ():
+        try:
+            svg, png = draw(spec)
+        except Exception as exc:  # the main process draws it or says why
+            send(out, ("chart", i, None, None, f"{type(exc).__name__}: {exc}"))
+        else:
+            send(out, ("chart", i, svg, png, None))
+
+
+def pdf(inp: BinaryIO, out: BinaryIO, font: str | None) -> None:
+    from core.reports.pdf import new_pdf, render
+
+    try:
+        ready, failed = new_pdf(font), None
+    except Exception as exc:  # said when the document is asked for
+        ready, failed = None, exc
+    pictures: dict[int, bytes | Exception | None] = {}
+
+    def take() -> object:
+        """The next message; a picture is kept (they may come before the document)."""
+        message = receive(inp)
+        if message is None:
+            raise EOFError("the main process stopped sending")
+        if isinstance(message, tuple) and message[0] == "png":
+            _, j, data, error = message
+            pictures[j] = data if error is None else ChartFailed(error)
+        return message
+
+    def png(i: int) -> bytes | None:
+        while i not in pictures:
+            take()
+        if isinstance(pictures[i], Exception):
+            raise pictures[i]
+        return pictures[i]
+
+    try:
+        doc = take()
+        while isinstance(doc, tuple):
+            doc = take()
+    except EOFError:
+        return
+    try:
+        if failed is not None:
+            raise failed
+        send(out, ("pdf", render(doc, png, ready if doc.font == font else None)))
+    except ChartFailed as exc:
+        send(out, ("error", str(exc)))
+    except Exception as exc:  # one document's failure is said, not raised
+        send(out, ("error", f"{type(exc).__name__}: {exc}"))
+
+
+def main(argv: list[str]) -> int:
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    try:
+        if argv[:1] == ["charts"]:
+            charts(inp, out)
+        elif argv[:1] == ["pdf"]:
+            pdf(inp, out, argv[1] if len(argv) > 1 and argv[1] else None)
+        else:
+            print(__doc__, file=sys.stderr)
+            return 2
+    except BrokenPipeError:  # the main process needs no more (its pack is made, or failed)
+        sys.stdout = None  # nothing left to flush at exit
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

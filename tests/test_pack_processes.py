@@ -1,0 +1,151 @@
+"""The pack's charts are drawn and its PDF laid out by two helper processes beside the main one
+(issue 11: vl-convert holds the interpreter while it draws, fpdf2 is pure Python): the same
+documents, byte for byte, as made in one process (R-STATS: the same pack whenever it is
+produced); a helper that cannot start or stops midway costs time, never a document; a helper
+ends when its input does."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from core.reports import processes, report
+from core.reports.processes import Worker
+from core.reports.sections import Section, build_sections
+from core.rules.register import build_register
+from core.store.workbook import WorkbookStore
+
+QUARTER = "2026-Q3"
+
+
+@pytest.fixture(scope="module")
+def reg(demo_path, schema):
+    return build_register(WorkbookStore(demo_path, schema).read(), schema,
+                          now=dt.datetime(2026, 11, 24, 10, 0))
+
+
+@pytest.fixture(scope="module")
+def in_one_process(reg):
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(Worker, "start", classmethod(lambda cls, *args: None))
+        files, failures = report.pack_parts(reg, QUARTER, "zh")
+    assert failures == [] and len(files) == 3
+    return files
+
+
+@pytest.fixture
+def helpers(monkeypatch):
+    """Every helper process started, as (arguments, Worker)."""
+    started = []
+    start = Worker.start.__func__
+
+    def recording(cls, *args):
+        w = start(cls, *args)
+        started.append((args, w))
+        return w
+
+    monkeypatch.setattr(Worker, "start", classmethod(recording))
+    return started
+
+
+def test_the_helpers_make_the_same_pack_as_one_process(reg, in_one_process, helpers):
+    files, failures = report.pack_parts(reg, QUARTER, "zh")
+    assert failures == []
+    assert files == in_one_process
+    assert [args[0] for args, _ in helpers] == ["charts", "pdf"]
+    assert [w.proc.returncode for _, w in helpers] == [0, 0]  # done and gone
+
+
+def test_helpers_that_stop_before_their_work_cost_no_document(reg, in_one_process, monkeypatch):
+    start = Worker.start.__func__
+
+    def stopped(cls, *args):
+        w = start(cls, *args)
+        w.proc.kill()
+        w.proc.wait()
+        return w
+
+    monkeypatch.setattr(Worker, "start", classmethod(stopped))
+    files, failures = report.pack_parts(reg, QUARTER, "zh")
+    assert failures == [] and files == in_one_process
+
+
+def test_the_report_command_starts_its_helpers_before_it_reads(demo_path, tmp_path,
+                                                                monkeypatch):
+    from core.front import cli
+
+    def run(out) -> dict[str, bytes]:
+        code = cli.main(["report", "--workbook", str(demo_path), "--period", QUARTER, "--out",
+                         str(out), "--lang", "zh", "--now", "2026-11-24T10:00:00+08:00",
+                         "--user", "周文博"])
+        assert code == 0
+        return {p.name: p.read_bytes() for p in out.iterdir()}
+
+    order = []
+    start, load = report.start_workers, cli._load
+    with monkeypatch.context() as m:
+        m.setattr(report, "start_workers", lambda lang: order.append("helpers") or start(lang))
+        m.setattr(cli, "_load", lambda args: order.append("read") or load(args))
+        made = run(tmp_path / "helpers")
+    assert order == ["helpers", "read"]
+    monkeypatch.setattr(Worker, "start", classmethod(lambda cls, *args: None))
+    assert run(tmp_path / "one") == made and len(made) == 3
+
+
+@pytest.mark.parametrize("args", [("charts",), ("pdf", "")])
+def test_a_helper_ends_when_its_input_ends(args):
+    w = Worker.start(*args)
+    w.proc.stdin.close()
+    assert w.proc.wait(timeout=60) == 0
+
+
+class Broken:
+    """A chart Vega-Lite cannot draw."""
+
+    def to_dict(self, validate: bool = True) -> dict:
+        return {"mark": "no such mark", "data": {"values": [{}]}}
+
+
+def test_a_chart_that_cannot_be_drawn_fails_only_the_documents_showing_it(reg, monkeypatch):
+    def sections(*args):
+        out = build_sections(*args)
+        out[0] = Section(out[0].key, out[0].title, out[0].text, out[0].table, Broken())
+        return out
+
+    monkeypatch.setattr(report, "build_sections", sections)
+    files, failures = report.pack_parts(reg, QUARTER, "en")
+    assert list(files) == [f"{QUARTER}-statistics.xlsx"]
+    assert len(failures) == 2
+    assert failures[0].startswith(f"{QUARTER}-report.html could not be made: ValueError: "
+                                  "Vega-Lite to SVG conversion failed")
+    assert failures[1].startswith(f"{QUARTER}-report.pdf could not be made: ValueError: "
+                                  "Vega-Lite to SVG conversion failed")
+
+
+def test_the_pdf_helper_is_not_started_without_a_font_for_the_language(monkeypatch):
+    monkeypatch.setattr(report, "CJK_FONTS", ())
+    workers = report.start_workers("zh")
+    try:
+        assert workers.pdf is None and workers.charts is not None
+    finally:
+        workers.close()
+    assert processes.PackWorkers  # the same class the command and the page use
+
+
+def test_the_pdf_helper_takes_the_pictures_before_or_after_its_document():
+    from core.reports import pdf, worker
+
+    picture = worker.draw(worker.WARM)[1]
+    doc = pdf.PdfDoc(None, "Header", "Page {n} of {nb}", "Title", "As of now", [],
+                     dt.datetime(2026, 10, 1), [pdf.PdfSection("One", ["text"], True),
+                                                pdf.PdfSection("Two", [], True, ["a"], [["1"]])])
+    alone = pdf.render(doc, lambda i: picture)
+    for first, then in (([("png", 1, picture, None), ("png", 0, picture, None)], [doc]),
+                        ([doc], [("png", 0, picture, None), ("png", 1, picture, None)])):
+        w = Worker.start("pdf", "")
+        for message in first + then:
+            assert w.send(message)
+        assert w.receive() == ("pdf", alone)
+        w.close()
+        assert w.proc.returncode == 0
