@@ -263,3 +263,21 @@ def test_an_update_rewrites_only_the_row_without_loading_the_workbook(demo_path,
     assert [r[1:4] for r in after.tabs["audit"].rows[-2:]] == [
         ["clerk", cid, "处理人"], ["clerk", cid, "最近跟进时间"]]  # a line per field, by its header
     assert build_register(after, schema, now=NOW).problems == []
+
+
+def test_a_table_workbook_keeps_text_as_text_and_names_sheets_as_excel_compares_them(tmp_path):
+    import pandas as pd
+
+    from core.store.workbook import write_tables
+
+    df = pd.DataFrame({"text": ["=1+1", "0012", "http://example.com", "-3"],
+                       "number": [1, 2.5, None, 4]})
+    path = write_tables(tmp_path / "t.xlsx", [("Scores", df), ("scores", df), ("a/b:c", df)])
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["Scores", "scores~1", "abc"]  # Excel: "Scores" is "scores"
+    ws = wb["Scores"]
+    assert ws.freeze_panes == "A2" and ws["A1"].font.bold
+    cells = [(c.value, c.data_type) for c in ws["A"][1:]]
+    assert cells == [("=1+1", "s"), ("0012", "s"), ("http://example.com", "s"), ("-3", "s")]
+    assert [c.value for c in ws["B"][1:]] == [1, 2.5, None, 4]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.xlsx"]  # no temporary left
