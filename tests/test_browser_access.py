@@ -262,6 +262,12 @@ def sign_in_locally(browser, url: str, account: str, password: str = PASSWORD) -
     return signed_in(browser)
 
 
+def sign_out(browser) -> None:
+    """Click Sign out once the sidebar has drawn it (the page's heading can come first)."""
+    wait(browser).until(lambda d: d.find_element(
+        by().XPATH, f"//button[.='{zh('sign_out')}']")).click()
+
+
 def signed_in(browser) -> str:
     """The page a sign-in led to, or the sentence of the sign-in page turning it down."""
     def moved(d):
@@ -344,7 +350,7 @@ def test_sign_in_through_the_oidc_provider_and_out(apps, browser):
     assert nav(browser) == [zh(PAGES[p]) for p in PAGES]
     # the cookie keeps the sign-in: a bookmark opens straight on its page
     assert open_page(browser, f"{apps['oidc']}/scores") == zh("page_scores")
-    browser.find_element(by().XPATH, f"//button[.='{zh('sign_out')}']").click()
+    sign_out(browser)
     # Streamlit forgets the sign-in, then sends the browser to the provider to end its session
     wait(browser).until(lambda d: d.find_element(by().XPATH, "//button[.='End session']"))
     browser.find_element(by().XPATH, "//button[.='End session']").click()
@@ -489,7 +495,7 @@ def test_a_local_sign_in_survives_a_reload_and_a_new_tab_until_signed_out(apps, 
     assert said == message("access", "not_allowed", "zh", user=name, role="登记员",
                            action=zh("action_close"))
     assert not browser.find_elements(by().CSS_SELECTOR, "[data-testid='stDataFrame']")
-    browser.find_element(by().XPATH, f"//button[.='{zh('sign_out')}']").click()
+    sign_out(browser)
     wait(browser).until(lambda d: heading(d) == zh("signin_title"))
     time.sleep(1)
     assert browser.get_cookie("complaints_session") is None  # this browser forgot it
@@ -500,7 +506,7 @@ def test_a_signed_out_token_opens_nothing_even_when_replayed(apps, browser, book
     path, _, _ = book
     assert sign_in_locally(browser, apps["local"], people(path)["viewer"]) == zh("page_queue")
     token = session_cookie(browser)["value"]
-    browser.find_element(by().XPATH, f"//button[.='{zh('sign_out')}']").click()
+    sign_out(browser)
     wait(browser).until(lambda d: heading(d) == zh("signin_title"))
     browser.add_cookie({"name": "complaints_session", "value": token, "path": "/"})
     assert open_page(browser, f"{apps['local']}/queue") == zh("signin_title")
