@@ -247,7 +247,7 @@ def letter_downloads(reg: Register, complaint_id: str, key: str) -> None:
     a, b = st.columns(2)
     a.download_button(t("letter_docx"), docx, name, key=f"{key}_docx", mime="application/"
                       "vnd.openxmlformats-officedocument.wordprocessingml.document")
-    from core.reports.report import FontMissing, cjk_font
+    from core.reports.pdf import FontMissing, cjk_font
 
     try:  # said on the page, not only in the server's log, when the PDF cannot be made
         cjk_font()

@@ -6,11 +6,12 @@ ends when its input does."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 
-from core.reports import processes, report
+from core.reports import pdf, processes, report
 from core.reports.processes import Worker
 from core.reports.sections import Section, build_sections
 from core.rules.register import build_register
@@ -111,9 +112,9 @@ def test_a_chart_that_cannot_be_drawn_fails_only_the_documents_showing_it(reg, m
     def sections(*args):
         out = build_sections(*args)
         out[0] = Section(out[0].key, out[0].title, out[0].text, out[0].table, Broken())
-        return out
+        return iter(out)
 
-    monkeypatch.setattr(report, "build_sections", sections)
+    monkeypatch.setattr(report, "each_section", sections)
     files, failures = report.pack_parts(reg, QUARTER, "en")
     assert list(files) == [f"{QUARTER}-statistics.xlsx"]
     assert len(failures) == 2
@@ -124,7 +125,7 @@ def test_a_chart_that_cannot_be_drawn_fails_only_the_documents_showing_it(reg, m
 
 
 def test_the_pdf_helper_is_not_started_without_a_font_for_the_language(monkeypatch):
-    monkeypatch.setattr(report, "CJK_FONTS", ())
+    monkeypatch.setattr(pdf, "CJK_FONTS", ())
     workers = report.start_workers("zh")
     try:
         assert workers.pdf is None and workers.charts is not None
@@ -133,16 +134,21 @@ def test_the_pdf_helper_is_not_started_without_a_font_for_the_language(monkeypat
     assert processes.PackWorkers  # the same class the command and the page use
 
 
-def test_the_pdf_helper_takes_the_pictures_before_or_after_its_document():
-    from core.reports import pdf, worker
+def test_the_pdf_helper_takes_pictures_and_sections_in_any_order_around_its_document():
+    from core.reports import worker
 
     picture = worker.draw(worker.WARM)[1]
+    sections = [pdf.PdfSection("One", ["text"], True),
+                pdf.PdfSection("Two", [], True, ["a"], [["1"]])]
     doc = pdf.PdfDoc(None, "Header", "Page {n} of {nb}", "Title", "As of now", [],
-                     dt.datetime(2026, 10, 1), [pdf.PdfSection("One", ["text"], True),
-                                                pdf.PdfSection("Two", [], True, ["a"], [["1"]])])
+                     dt.datetime(2026, 10, 1), sections)
     alone = pdf.render(doc, lambda i: picture)
-    for first, then in (([("png", 1, picture, None), ("png", 0, picture, None)], [doc]),
-                        ([doc], [("png", 0, picture, None), ("png", 1, picture, None)])):
+    streamed = dataclasses.replace(doc, sections=[], streamed=True)
+    one, two = (("png", 0, picture, None), ("png", 1, picture, None))
+    parts = [("section", sections[0]), ("section", sections[1]), ("end",)]
+    for first, then in (([two, one], [doc]), ([doc], [one, two]),
+                        ([streamed, parts[0], one], [two, *parts[1:]]),
+                        ([two, streamed, *parts], [one])):
         w = Worker.start("pdf", "")
         for message in first + then:
             assert w.send(message)

@@ -134,11 +134,11 @@ def test_the_statistics_page_offers_the_pack(demo_path):
 
 
 def test_without_a_chinese_font_the_page_says_so_and_offers_the_rest(demo_path, monkeypatch):
-    from core.reports import report
+    from core.reports import pdf
 
     from .test_app import app_on
     at = app_on(demo_path, "zh", "statistics")
-    monkeypatch.setattr(report, "CJK_FONTS", ())
+    monkeypatch.setattr(pdf, "CJK_FONTS", ())
     at.button(key="pack_make").click().run()
     assert [e.value for e in at.error] == [
         "2026-11-report.pdf 未能生成：本机未安装中文字体，PDF 无法显示中文；请安装一种（Debian："
@@ -147,17 +147,17 @@ def test_without_a_chinese_font_the_page_says_so_and_offers_the_rest(demo_path, 
 
 
 def test_each_document_of_the_pack_is_made_on_its_own(demo_path, monkeypatch, tmp_path):
-    from core.reports import report
+    from core.reports import pdf, report
 
     reg = build_register(WorkbookStore(demo_path, load_schema()).read(), load_schema(),
                          now=dt.datetime(2026, 11, 24, 10, 0))
-    monkeypatch.setattr(report, "CJK_FONTS", ())
+    monkeypatch.setattr(pdf, "CJK_FONTS", ())
     paths, failures = report.write_pack(reg, "2026-10", tmp_path / "zh", "zh")
     assert [p.name for p in paths] == ["2026-10-statistics.xlsx", "2026-10-report.html"]
     assert failures == ["2026-10-report.pdf 未能生成：本机未安装中文字体，PDF 无法显示中文；请安装"
                         "一种（Debian：apt-get install fonts-wqy-microhei）后重试。"]
     # in English no Chinese font is needed, not even any font file: PDF's own Helvetica
-    monkeypatch.setattr(report, "LATIN_FONTS", ())
+    monkeypatch.setattr(pdf, "LATIN_FONTS", ())
     paths, failures = report.write_pack(reg, "2026-10", tmp_path / "en", "en")
     assert failures == [] and [p.name for p in paths] == [
         "2026-10-statistics.xlsx", "2026-10-report.html", "2026-10-report.pdf"]
@@ -271,10 +271,10 @@ def test_csv_downloads_hold_whole_counts_and_percentages(demo_path):
 
 
 def test_without_a_chinese_font_the_letter_pdf_says_so_on_the_page(demo_path, monkeypatch):
-    from core.reports import report
+    from core.reports import pdf
 
     from .test_app import app_on
-    monkeypatch.setattr(report, "CJK_FONTS", ())
+    monkeypatch.setattr(pdf, "CJK_FONTS", ())
     at = app_on(demo_path, "zh", "closure")
     assert "本机未安装中文字体，PDF 无法显示中文；请安装一种（Debian：apt-get install " \
            "fonts-wqy-microhei）后重试。" in [w.value for w in at.warning]

@@ -75,7 +75,7 @@ def docx_to_pdf(data: bytes, *, title: str = "", when: dt.datetime | None = None
     """The .docx `data` as an A4 PDF: paragraphs (size, alignment, bold) and tables."""
     from fpdf import FPDF
 
-    from core.reports.report import cjk_font
+    from core.reports.pdf import cjk_font
 
     doc = Document(io.BytesIO(data))
     pdf = FPDF(format="A4")

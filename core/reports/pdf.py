@@ -8,11 +8,55 @@ from __future__ import annotations
 import datetime as dt
 import io
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.errors import RegisterError
 
 LINE = 5  # mm: the height of one line of a table's text in the PDF
 HEADING_FILL = (235, 235, 235)
+
+CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+             "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+             "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+             "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
+#: fonts for a PDF in English when no Chinese font is installed (any text in Chinese in the
+#: register's own data then shows as blanks, but the pack is made)
+LATIN_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+               "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+               "/usr/share/fonts/truetype/freefont/FreeSans.ttf")
+
+
+class FontMissing(RegisterError):
+    """No Chinese font is installed, so a PDF in Chinese cannot be laid out."""
+
+    def __init__(self) -> None:
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str) -> str:
+        from core.reading.i18n import label
+
+        return label("no_cjk_font", lang)
+
+
+def cjk_font() -> str:
+    for path in CJK_FONTS:
+        if Path(path).exists():
+            return path
+    raise FontMissing()
+
+
+def pdf_font(lang: str) -> str | None:
+    """The font file for a PDF in `lang`: a Chinese one when installed; in English any
+    installed one, else None (PDF's built-in Helvetica). Chinese without one: FontMissing."""
+    try:
+        return cjk_font()
+    except FontMissing:
+        if lang == "zh":
+            raise
+    return next((p for p in LATIN_FONTS if Path(p).exists()), None)
+
 
 LATIN1 = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "—": "-", "–": "-",
                         "…": "...", "≥": ">=", "≤": "<=", "→": "->", "\u2060": ""})
@@ -37,7 +81,9 @@ class PdfDoc:
     generated: str
     warnings: list[str]
     created: dt.datetime
-    sections: list[PdfSection]
+    sections: list[PdfSection] = field(default_factory=list)
+    #: the sections follow as ("section", PdfSection) messages up to ("end",) (worker.py)
+    streamed: bool = False
 
 
 def new_pdf(font: str | None):
@@ -73,9 +119,11 @@ def new_pdf(font: str | None):
     return pdf
 
 
-def render(doc: PdfDoc, png: Callable[[int], bytes | None], pdf=None) -> bytes:
+def render(doc: PdfDoc, png: Callable[[int], bytes | None], pdf=None,
+           sections: Iterable[PdfSection] | None = None) -> bytes:
     """The PDF's bytes; `png(i)` is the picture of section i's chart (waited for when the
-    layout reaches it); `pdf` one made by new_pdf(doc.font) beforehand."""
+    layout reaches it); `pdf` one made by new_pdf(doc.font) beforehand; `sections` the
+    document's sections as they come, when not in `doc`."""
     pdf = pdf or new_pdf(doc.font)
     family = pdf.family_name
     pdf.header_text, pdf.footer_text = doc.header, doc.footer
@@ -91,7 +139,7 @@ def render(doc: PdfDoc, png: Callable[[int], bytes | None], pdf=None) -> bytes:
         pdf.set_text_color(160, 60, 0)
         pdf.multi_cell(0, 5, w, new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0)
-    for i, s in enumerate(doc.sections):
+    for i, s in enumerate(doc.sections if sections is None else sections):
         pdf.ln(3)
         pdf.set_font(family, size=13)
         pdf.multi_cell(0, 8, s.title, new_x="LMARGIN", new_y="NEXT")

@@ -4,7 +4,9 @@ a helper process cannot be started or stops: the same bytes either way."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -13,17 +15,25 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from core.reports import pdf, worker
-from core.reports.pdf import PdfDoc
+from core.reports.pdf import PdfDoc, PdfSection
 
 ROOT = Path(__file__).resolve().parent.parent.parent  # the folder `core` is imported from
 
 
+_CLOSE = object()  # the end of a worker's outbox: its input is closed
+
+
 class Worker:
-    """One helper process (`python -m core.reports.worker ROLE …`) and its two pipes."""
+    """One helper process (`python -m core.reports.worker ROLE …`) and its two pipes. What is
+    posted is sent in order by a thread of its own, so the main process never waits on a
+    full pipe while the helper is busy."""
 
     def __init__(self, proc: subprocess.Popen):
         self.proc = proc
         self._lock = threading.Lock()  # one message at a time on its input
+        self._outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self._sender = threading.Thread(target=self._send_all, name="to-helper", daemon=True)
+        self._sender.start()
 
     @classmethod
     def start(cls, *args: str) -> Worker | None:
@@ -37,7 +47,7 @@ class Worker:
         return cls(proc)
 
     def send(self, message: object) -> bool:
-        """False when the process is gone."""
+        """Send now; False when the process is gone."""
         with self._lock:
             try:
                 worker.send(self.proc.stdin, message)
@@ -45,19 +55,30 @@ class Worker:
                 return False
         return True
 
+    def post(self, message: object) -> None:
+        """Send when the messages posted before it have been sent."""
+        self._outbox.put(message)
+
+    def _send_all(self) -> None:
+        gone = False
+        while (message := self._outbox.get()) is not _CLOSE:
+            gone = gone or not self.send(message)
+        with self._lock, contextlib.suppress(OSError):
+            self.proc.stdin.close()
+
     def receive(self) -> object | None:
         """The next answer; None when the process is gone."""
         try:
             return worker.receive(self.proc.stdout)
-        except (OSError, ValueError, EOFError):
-            return None
         except Exception:  # a garbled answer: as if the process had stopped
             return None
 
     def close(self) -> None:
-        for pipe in (self.proc.stdin, self.proc.stdout):
-            with contextlib.suppress(OSError):
-                pipe.close()
+        """Close its input once everything posted is sent (it then ends), and wait for it."""
+        self.post(_CLOSE)
+        self._sender.join(timeout=5)
+        with contextlib.suppress(OSError):
+            self.proc.stdout.close()
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -67,26 +88,28 @@ class Worker:
 
 class Charts:
     """Every chart of a pack drawn once, in this process: the SVG the HTML embeds and the PNG
-    the PDF shows (worker.draw). `pool`: a drawing thread started beforehand (Charts.drawer).
-    vl-convert holds the interpreter while it draws: a thread here does not draw beside the
-    rest of the pack, the charts worker does."""
+    the PDF shows (worker.draw). vl-convert holds the interpreter while it draws: a thread
+    here does not draw beside the rest of the pack, the charts worker does."""
 
-    def __init__(self, sections: list, scale: float = 2.0,
-                 pool: ThreadPoolExecutor | None = None):
-        self._pool = pool or ThreadPoolExecutor(1, thread_name_prefix="charts")
-        # built by core.reports.sections from altair's own classes: checking each spec
-        # against the Vega-Lite schema again would cost more than drawing it
-        specs = [(id(s), s.chart.to_dict(validate=False)) for s in sections
-                 if s.chart is not None]
-        self._done = {key: self._pool.submit(worker.draw, spec, scale) for key, spec in specs}
+    def __init__(self, sections: list = (), scale: float = 2.0):
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="charts")
+        self._scale = scale
+        self._done: dict = {}
+        for i, s in enumerate(sections):
+            self.add(i, s)
+        if sections:
+            self.end()
+
+    def add(self, i: int, section) -> None:
+        """Draw section `i`'s chart, if it has one."""
+        if section.chart is not None:
+            # built by core.reports.sections from altair's own classes: checking each spec
+            # against the Vega-Lite schema again would cost more than drawing it
+            spec = section.chart.to_dict(validate=False)
+            self._done[id(section)] = self._pool.submit(worker.draw, spec, self._scale)
+
+    def end(self) -> None:
         self._pool.shutdown(wait=False)
-
-    @classmethod
-    def drawer(cls) -> ThreadPoolExecutor:
-        """A drawing thread that starts vl-convert's engine at once (some 0.7 s of CPU)."""
-        pool = ThreadPoolExecutor(1, thread_name_prefix="charts")
-        pool.submit(worker.draw, worker.WARM)
-        return pool
 
     def svg(self, section) -> str | None:
         done = self._done.get(id(section))
@@ -98,42 +121,55 @@ class Charts:
 
 
 class RemoteCharts:
-    """The charts drawn by the charts worker, collected by a thread that hands each PNG on to
-    the PDF worker as it arrives; a chart the worker could not deliver is drawn here."""
+    """The charts drawn by the charts worker as their sections are built, collected by a
+    thread that hands each PNG on to the PDF worker as it arrives; a chart the worker could
+    not deliver (it stopped) is drawn here."""
 
-    def __init__(self, sections: list, charts: Worker, forward: Worker | None):
-        self._index = {id(s): i for i, s in enumerate(sections) if s.chart is not None}
-        self._specs = {i: sections[i].chart.to_dict(validate=False)
-                       for i in self._index.values()}
+    def __init__(self, charts: Worker, forward: Worker | None):
+        self._worker, self._forward = charts, forward
+        self._index: dict[int, int] = {}
+        self._specs: dict[int, dict] = {}
         self._got: dict[int, tuple[str | None, bytes | None, str | None]] = {}
+        self._gone = False
         self._ready = threading.Condition()
-        self._forward = forward
-        threading.Thread(target=self._collect, args=(charts,), name="charts",
-                         daemon=True).start()
+        threading.Thread(target=self._collect, name="charts", daemon=True).start()
+
+    def add(self, i: int, section) -> None:
+        if section.chart is None:
+            return
+        spec = section.chart.to_dict(validate=False)
+        with self._ready:
+            self._index[id(section)], self._specs[i] = i, spec
+            gone = self._gone
+        if gone:
+            self._keep(i, None, None, None)
+        else:
+            self._worker.post((i, spec))
+
+    def end(self) -> None:
+        self._worker.post("end")
 
     def _keep(self, i: int, svg: str | None, png: bytes | None, error: str | None) -> None:
-        if svg is None and error is None:
+        if svg is None and error is None:  # drawn here
             try:
                 svg, png = worker.draw(self._specs[i])
             except Exception as exc:  # said by the documents that need it
                 error = f"{type(exc).__name__}: {exc}"
         if self._forward is not None:
-            self._forward.send(("png", i, png, error))
+            self._forward.post(("png", i, png, error))
         with self._ready:
             self._got[i] = (svg, png, error)
             self._ready.notify_all()
 
-    def _collect(self, charts: Worker) -> None:
-        sent = charts.send(list(self._specs.items()))  # here: it waits while the engine starts
-        while sent and len(self._got) < len(self._specs):
-            answer = charts.receive()
-            if answer is None:
-                break
+    def _collect(self) -> None:
+        while (answer := self._worker.receive()) is not None:
             _, i, svg, png, error = answer
             self._keep(i, svg, png, error)
-        for i in self._specs:  # the worker stopped early: the rest are drawn here
-            if i not in self._got:
-                self._keep(i, None, None, None)
+        with self._ready:  # the worker has ended: what it did not draw is drawn here
+            self._gone = True
+            missing = [i for i in self._specs if i not in self._got]
+        for i in missing:
+            self._keep(i, None, None, None)
 
     def _result(self, section, part: int):
         i = self._index.get(id(section))
@@ -157,6 +193,38 @@ class WorkerFailed(Exception):
     """A helper process's sentence saying why its document could not be made."""
 
 
+class PdfJob:
+    """The PDF being laid out: by the PDF worker section by section as they are built, or
+    here at the end when there is no worker or it stopped."""
+
+    def __init__(self, helper: Worker | None, head: PdfDoc,
+                 png: Callable[[int], bytes | None]):
+        self._worker, self._head, self._png = helper, head, png
+        self._sections: list[PdfSection] = []
+        if helper is not None:
+            helper.post(dataclasses.replace(head, streamed=True))
+
+    def add(self, section: PdfSection) -> None:
+        self._sections.append(section)
+        if self._worker is not None:
+            self._worker.post(("section", section))
+
+    def end(self) -> None:
+        if self._worker is not None:
+            self._worker.post(("end",))
+
+    def result(self) -> bytes:
+        """The PDF's bytes (WorkerFailed with the worker's sentence)."""
+        answer = self._worker.receive() if self._worker is not None else None
+        if answer is None:  # laid out here
+            return pdf.render(dataclasses.replace(self._head, sections=self._sections),
+                              self._png)
+        kind, value = answer
+        if kind == "error":
+            raise WorkerFailed(value)
+        return value
+
+
 class PackWorkers:
     """The two helper processes of one pack, started as early as possible (the `report`
     command starts them before it reads the register): `charts`, and `pdf` with the font of
@@ -168,32 +236,44 @@ class PackWorkers:
         self.charts = Worker.start("charts")
         self.pdf = None if isinstance(font, Exception) else Worker.start("pdf", font or "")
 
-    def draw(self, sections: list) -> Charts | RemoteCharts:
+    def draw(self) -> Charts | RemoteCharts:
+        """Charts to `add` section by section."""
         if self.charts is None:
-            return Charts(sections)
-        return RemoteCharts(sections, self.charts, self.pdf)
+            return Charts()
+        return RemoteCharts(self.charts, self.pdf)
 
-    def render(self, doc: PdfDoc, png: Callable[[int], bytes | None]) -> Callable[[], bytes]:
-        """Begin the PDF: a function giving its bytes when it is done (WorkerFailed with the
-        worker's sentence). Laid out here if the worker is gone."""
-        if self.pdf is None:
-            return lambda: pdf.render(doc, png)
-        sent: list[bool] = []  # sent from a thread: the worker reads it once its font is loaded
-        sending = threading.Thread(target=lambda: sent.append(self.pdf.send(doc)), daemon=True)
-        sending.start()
-
-        def result() -> bytes:
-            sending.join()
-            answer = self.pdf.receive() if sent[0] else None
-            if answer is None:  # the worker stopped: made here instead
-                return pdf.render(doc, png)
-            kind, value = answer
-            if kind == "error":
-                raise WorkerFailed(value)
-            return value
-        return result
+    def render(self, head: PdfDoc, png: Callable[[int], bytes | None]) -> PdfJob:
+        """A PDF to `add` section by section; `png(i)` the picture of section i's chart."""
+        return PdfJob(self.pdf, head, png)
 
     def close(self) -> None:
         for w in (self.charts, self.pdf):
             if w is not None:
                 w.close()
+
+
+_early: dict[str, PackWorkers] = {}
+
+
+def start_early(argv: list[str]) -> None:
+    """`python -m core report …`: start the pack's helpers before Python imports the rest of
+    the command (pandas, altair: a second), so that they load their engine and font
+    meanwhile; `early(lang)` hands them to the command."""
+    if not argv or argv[0] != "report" or "-h" in argv or "--help" in argv:
+        return
+    lang = "en"  # the command's default (core.front.cli)
+    for i, a in enumerate(argv):
+        if a == "--lang" and i + 1 < len(argv):
+            lang = argv[i + 1]
+        elif a.startswith("--lang="):
+            lang = a.split("=", 1)[1]
+    try:
+        font: str | Exception | None = pdf.pdf_font(lang)
+    except pdf.FontMissing as exc:
+        font = exc
+    _early[lang] = PackWorkers(font)
+
+
+def early(lang: str) -> PackWorkers | None:
+    """The helpers start_early started for a pack in `lang`, once."""
+    return _early.pop(lang, None)

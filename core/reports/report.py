@@ -5,6 +5,7 @@ sections the statistics page shows, so no figure has a second copy."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import io
 import re
@@ -17,55 +18,14 @@ import pandas as pd
 from core.errors import RegisterError
 from core.reading.i18n import label
 from core.reports import pdf
-from core.reports.pdf import PdfDoc, PdfSection
-from core.reports.processes import Charts, PackWorkers, RemoteCharts, WorkerFailed
-from core.reports.sections import Section, build_sections
+from core.reports.pdf import FontMissing, PdfDoc, PdfSection, pdf_font
+from core.reports.processes import Charts, PackWorkers, RemoteCharts, WorkerFailed, early
+from core.reports.sections import Section, each_section
 from core.rules.asof import moment_text, period_moment
 from core.rules.period import parse_period
 from core.rules.register import Register
 
 MAX_ROWS = 50  # rows of one table shown in the HTML/PDF; the xlsx holds them all
-CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-             "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-             "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-             "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
-
-
-#: fonts for a PDF in English when no Chinese font is installed (any text in Chinese in the
-#: register's own data then shows as blanks, but the pack is made)
-LATIN_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-               "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-               "/usr/share/fonts/truetype/freefont/FreeSans.ttf")
-
-
-class FontMissing(RegisterError):
-    """No Chinese font is installed, so a PDF in Chinese cannot be laid out."""
-
-    def __init__(self) -> None:
-        super().__init__(self.message("en"))
-
-    def message(self, lang: str) -> str:
-        return label("no_cjk_font", lang)
-
-
-def cjk_font() -> str:
-    for path in CJK_FONTS:
-        if Path(path).exists():
-            return path
-    raise FontMissing()
-
-
-def pdf_font(lang: str) -> str | None:
-    """The font file for a PDF in `lang`: a Chinese one when installed; in English any
-    installed one, else None (PDF's built-in Helvetica). Chinese without one: FontMissing."""
-    try:
-        return cjk_font()
-    except FontMissing:
-        if lang == "zh":
-            raise
-    return next((p for p in LATIN_FONTS if Path(p).exists()), None)
-
-
 def _titles(period_text: str, lang: str) -> tuple[str, str]:
     period = parse_period(period_text)
     report = label("report_monthly" if period.months == 1 else "report_quarterly", lang)
@@ -158,25 +118,32 @@ def render_html(reg: Register, sections: list[Section], period: str, lang: str,
     return "\n".join(parts)
 
 
-def pdf_doc(reg: Register, sections: list[Section], period: str, lang: str) -> PdfDoc:
-    """What the PDF shows, as plain text for core.reports.pdf (in the PDF worker or here).
-    FontMissing when the report is in Chinese and no Chinese font is installed."""
+def pdf_head(reg: Register, period: str, lang: str) -> PdfDoc:
+    """What the PDF shows above its sections, as plain text for core.reports.pdf (laid out
+    in the PDF worker or here). FontMissing when the report is in Chinese and no Chinese
+    font is installed."""
     title, _ = _titles(period, lang)
-    font = pdf_font(lang)
     header = label("report_header", lang, title=title, period=period, register=Path(
         reg.source).name if reg.source else "")
-    parts = []
-    for s in sections:
-        shown = not s.table.empty
-        parts.append(PdfSection(
-            s.title, list(s.text), s.chart is not None,
-            [str(c) for c in s.table.columns] if shown else [], list(_rows(s)) if shown else [],
-            label("report_more", lang, n=len(s.table) - MAX_ROWS)
-            if len(s.table) > MAX_ROWS else None))
-    return PdfDoc(font, header, label("report_page", lang, n="{n}", total="{nb}"),
+    return PdfDoc(pdf_font(lang), header, label("report_page", lang, n="{n}", total="{nb}"),
                   f"{title} · {period}", generated(reg, period, lang),
                   [f"{label('warnings', lang)}: {w}" for w in calendar_warnings(reg, lang)],
-                  reg.localize(pack_moment(reg, period)), parts)
+                  reg.localize(pack_moment(reg, period)))
+
+
+def pdf_section(s: Section, lang: str) -> PdfSection:
+    """A section as the PDF shows it: its table's first MAX_ROWS rows as text."""
+    if s.table.empty:
+        return PdfSection(s.title, list(s.text), s.chart is not None)
+    more = len(s.table) - MAX_ROWS
+    return PdfSection(s.title, list(s.text), s.chart is not None,
+                      [str(c) for c in s.table.columns], list(_rows(s)),
+                      label("report_more", lang, n=more) if more > 0 else None)
+
+
+def pdf_doc(reg: Register, sections: list[Section], period: str, lang: str) -> PdfDoc:
+    return dataclasses.replace(pdf_head(reg, period, lang),
+                               sections=[pdf_section(s, lang) for s in sections])
 
 
 def render_pdf(reg: Register, sections: list[Section], period: str, lang: str,
@@ -192,7 +159,11 @@ NAMES = {"xlsx": "statistics.xlsx", "html": "report.html", "pdf": "report.pdf"}
 
 def start_workers(lang: str) -> PackWorkers:
     """The pack's helper processes (charts, PDF), started before the register is read so
-    that they load their engine and font meanwhile."""
+    that they load their engine and font meanwhile (by `python -m core report`, before it
+    imported this module)."""
+    started = early(lang)
+    if started is not None:
+        return started
     try:
         font: str | Exception | None = pdf_font(lang)
     except FontMissing as exc:
@@ -205,44 +176,54 @@ def pack_parts(reg: Register, period: str, lang: str = "zh",
     """The three documents of a period by file name, each made on its own, and a sentence
     in `lang` for each one that could not be made (the others are still there). For a
     closed period the same bytes whenever they are produced (all as of the period's end).
-    The charts are drawn and the PDF laid out by `workers` (started here if not given),
-    beside the workbook and the HTML made here."""
+    `workers` (started here if not given) draw each section's chart and lay out its part of
+    the PDF as soon as it is built, while the next ones are built here; then the workbook
+    and the HTML are made here."""
     workers = workers or start_workers(lang)
     made: dict[str, bytes | str] = {}  # each part's document, or the sentence why not
 
-    def attempt(part: str, make) -> None:
+    def attempt(part: str, make) -> bool:
+        name = f"{parse_period(period).label}-{NAMES[part]}"
         try:
             made[part] = make()
+            return True
         except RegisterError as exc:
-            made[part] = label("pack_part_failed", lang, name=f"{period}-{NAMES[part]}",
-                               e=exc.message(lang))
+            made[part] = label("pack_part_failed", lang, name=name, e=exc.message(lang))
         except WorkerFailed as exc:
-            made[part] = label("pack_part_failed", lang, name=f"{period}-{NAMES[part]}",
-                               e=str(exc))
+            made[part] = label("pack_part_failed", lang, name=name, e=str(exc))
         except Exception as exc:  # one document's failure must not cost the others
-            made[part] = label("pack_part_failed", lang, name=f"{period}-{NAMES[part]}",
+            made[part] = label("pack_part_failed", lang, name=name,
                                e=f"{type(exc).__name__}: {exc}")
+        return False
 
     try:
-        sections = build_sections(reg, period, lang)
-        charts = workers.draw(sections)
-        period = parse_period(period).label
-        pdf_bytes = None
+        shown = parse_period(period).label
+        charts = workers.draw()
+        sections: list[Section] = []
+        job = None
 
-        def begin_pdf() -> bytes:
-            nonlocal pdf_bytes
-            pdf_bytes = workers.render(pdf_doc(reg, sections, period, lang),
-                                       lambda i: charts.png(sections[i]))
+        def begin() -> bytes:
+            nonlocal job
+            job = workers.render(pdf_head(reg, shown, lang), lambda i: charts.png(sections[i]))
             return b""
 
-        attempt("pdf", begin_pdf)  # laid out by its worker while the others are made here
-        attempt("xlsx", lambda: _xlsx(reg, sections, period, lang))
-        attempt("html", lambda: render_html(reg, sections, period, lang, charts).encode())
-        if pdf_bytes is not None:
-            attempt("pdf", pdf_bytes)
+        attempt("pdf", begin)
+        for s in each_section(reg, period, lang):
+            sections.append(s)
+            charts.add(len(sections) - 1, s)
+            if job is not None and not attempt(
+                    "pdf", lambda s=s, job=job: job.add(pdf_section(s, lang))):
+                job = None  # its worker ends when its input is closed
+        charts.end()
+        if job is not None:
+            job.end()
+        attempt("xlsx", lambda: _xlsx(reg, sections, shown, lang))
+        attempt("html", lambda: render_html(reg, sections, shown, lang, charts).encode())
+        if job is not None:
+            attempt("pdf", job.result)
     finally:
         workers.close()
-    files = {f"{period}-{NAMES[p]}": made[p] for p in PARTS if isinstance(made[p], bytes)}
+    files = {f"{shown}-{NAMES[p]}": made[p] for p in PARTS if isinstance(made[p], bytes)}
     return files, [made[p] for p in PARTS if isinstance(made[p], str)]
 
 

@@ -7,6 +7,7 @@ period is the same whenever it is produced.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import altair as alt
@@ -317,19 +318,35 @@ def top_respondents(reg: Register, period: Period, lang: str, n: int = 10) -> Se
 def build_sections(reg: Register, period_text: str, lang: str = "zh") -> list[Section]:
     """Every section of the period's report, in the order of a review meeting: the monthly
     analysis and improvement report, or the quarterly summary."""
+    return list(each_section(reg, period_text, lang))
+
+
+def each_section(reg: Register, period_text: str, lang: str = "zh") -> Iterator[Section]:
+    """The sections of build_sections one by one, each as soon as it is built (the pack
+    hands each one's chart and PDF text to its helper processes meanwhile)."""
     from core.reports import analysis_sections as an
 
     period = parse_period(period_text)
     quarter = period.months > 1
-    return [overview(reg, period, lang),
-            *([an.months_side_by_side(reg, period, lang)] if quarter else []),
-            an.changes(reg, period, lang), trend(reg, period, lang), on_time(reg, period, lang),
-            an.satisfaction(reg, period, lang), an.causes(reg, period, lang),
-            an.actions(reg, period, lang), an.proposals_section(reg, period, lang),
-            an.repeats(reg, period, lang), an.groups(reg, period, lang),
-            an.issues(reg, period, lang),
-            *(by_column(reg, period, c, lang) for c in BREAKDOWNS),
-            top_respondents(reg, period, lang), an.suggestions(reg, period, lang),
-            open_ages(reg, period, lang), scores(reg, period, lang),
-            *([carried_items(reg, period, lang)] if quarter else []),
-            overdue_list(reg, period, lang)]
+    yield overview(reg, period, lang)
+    if quarter:
+        yield an.months_side_by_side(reg, period, lang)
+    yield an.changes(reg, period, lang)
+    yield trend(reg, period, lang)
+    yield on_time(reg, period, lang)
+    yield an.satisfaction(reg, period, lang)
+    yield an.causes(reg, period, lang)
+    yield an.actions(reg, period, lang)
+    yield an.proposals_section(reg, period, lang)
+    yield an.repeats(reg, period, lang)
+    yield an.groups(reg, period, lang)
+    yield an.issues(reg, period, lang)
+    for c in BREAKDOWNS:
+        yield by_column(reg, period, c, lang)
+    yield top_respondents(reg, period, lang)
+    yield an.suggestions(reg, period, lang)
+    yield open_ages(reg, period, lang)
+    yield scores(reg, period, lang)
+    if quarter:
+        yield carried_items(reg, period, lang)
+    yield overdue_list(reg, period, lang)

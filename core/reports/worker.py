@@ -9,10 +9,11 @@ reads the register and builds the sections, then work beside it and beside each 
     python -m core.reports.worker pdf [FONT]
 
 Messages are length-prefixed pickles on stdin and stdout, between processes of this program
-only. The charts worker takes a list of (index, Vega-Lite spec) and answers one
-("chart", index, svg, png, error) per chart as it is drawn. The PDF worker takes a PdfDoc,
-then ("png", index, bytes, error) for its sections' pictures in any order, and answers ("pdf",
-bytes) or ("error", sentence). Either one exits when its input ends.
+only. The charts worker takes (index, Vega-Lite spec) messages up to "end" and answers one
+("chart", index, svg, png, error) per chart as it is drawn. The PDF worker takes a PdfDoc
+(when `streamed`, followed by ("section", PdfSection) messages up to ("end",), laid out as
+they come), and ("png", index, bytes, error) for its sections' pictures at any time; it
+answers ("pdf", bytes) or ("error", sentence). Either one exits when its input ends.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import pickle
 import struct
 import sys
+from collections import deque
 from typing import BinaryIO
 
 HEAD = struct.Struct("!Q")
@@ -63,8 +65,8 @@ WARM = {"mark": "text", "data": {"values": [{}]},
 
 def charts(inp: BinaryIO, out: BinaryIO) -> None:
     draw(WARM)
-    specs = receive(inp)
-    for i, spec in specs or ():
+    while (message := receive(inp)) not in (None, "end"):
+        i, spec = message
         try:
             svg, png = draw(spec)
         except Exception as exc:  # the main process draws it or says why
@@ -81,8 +83,9 @@ def pdf(inp: BinaryIO, out: BinaryIO, font: str | None) -> None:
     except Exception as exc:  # said when the document is asked for
         ready, failed = None, exc
     pictures: dict[int, bytes | Exception | None] = {}
+    waiting: deque = deque()  # messages read while waiting for a picture, in order
 
-    def take() -> object:
+    def read() -> object:
         """The next message; a picture is kept (they may come before the document)."""
         message = receive(inp)
         if message is None:
@@ -92,23 +95,39 @@ def pdf(inp: BinaryIO, out: BinaryIO, font: str | None) -> None:
             pictures[j] = data if error is None else ChartFailed(error)
         return message
 
+    def take() -> object:
+        """The next message that is not a picture."""
+        while True:
+            message = waiting.popleft() if waiting else read()
+            if not (isinstance(message, tuple) and message[0] == "png"):
+                return message
+
     def png(i: int) -> bytes | None:
         while i not in pictures:
-            take()
+            message = read()
+            if not (isinstance(message, tuple) and message[0] == "png"):
+                waiting.append(message)
         if isinstance(pictures[i], Exception):
             raise pictures[i]
         return pictures[i]
 
+    def sections():
+        while True:
+            message = take()
+            if isinstance(message, tuple) and message[0] == "section":
+                yield message[1]
+            elif isinstance(message, tuple) and message[0] == "end":
+                return
+
     try:
         doc = take()
-        while isinstance(doc, tuple):
-            doc = take()
     except EOFError:
         return
     try:
         if failed is not None:
             raise failed
-        send(out, ("pdf", render(doc, png, ready if doc.font == font else None)))
+        send(out, ("pdf", render(doc, png, ready if doc.font == font else None,
+                                 sections() if doc.streamed else None)))
     except ChartFailed as exc:
         send(out, ("error", str(exc)))
     except Exception as exc:  # one document's failure is said, not raised
