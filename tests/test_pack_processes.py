@@ -76,22 +76,22 @@ def test_the_report_command_starts_its_helpers_before_it_reads(demo_path, tmp_pa
                                                                 monkeypatch):
     from core.front import cli
 
-    def run(out) -> dict[str, bytes]:
-        code = cli.main(["report", "--workbook", str(demo_path), "--period", QUARTER, "--out",
-                         str(out), "--lang", "zh", "--now", "2026-11-24T10:00:00+08:00",
-                         "--user", "周文博"])
-        assert code == 0
-        return {p.name: p.read_bytes() for p in out.iterdir()}
-
     order = []
-    start, load = report.start_workers, cli._load
-    with monkeypatch.context() as m:
-        m.setattr(report, "start_workers", lambda lang: order.append("helpers") or start(lang))
-        m.setattr(cli, "_load", lambda args: order.append("read") or load(args))
-        made = run(tmp_path / "helpers")
-    assert order == ["helpers", "read"]
-    monkeypatch.setattr(Worker, "start", classmethod(lambda cls, *args: None))
-    assert run(tmp_path / "one") == made and len(made) == 3
+    start, load = processes.PackWorkers, cli._load
+
+    def started(font):
+        order.append("helpers")
+        return start(font)
+
+    monkeypatch.setattr(processes, "PackWorkers", started)
+    monkeypatch.setattr(cli, "_load", lambda args: order.append("read") or load(args))
+    argv = ["report", "--workbook", str(demo_path), "--period", QUARTER, "--out", str(tmp_path),
+            "--lang", "zh", "--now", "2026-11-24T10:00:00+08:00", "--user", "周文博"]
+    processes.start_early(argv)
+    assert cli.main(argv) == 0
+    assert order == ["helpers", "read"]  # once: the command took the helpers started early
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"{QUARTER}-report.html", f"{QUARTER}-report.pdf", f"{QUARTER}-statistics.xlsx"]
 
 
 @pytest.mark.parametrize("args", [("charts",), ("pdf", "")])
