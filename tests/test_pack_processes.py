@@ -155,3 +155,10 @@ def test_the_pdf_helper_takes_pictures_and_sections_in_any_order_around_its_docu
         assert w.receive() == ("pdf", alone)
         w.close()
         assert w.proc.returncode == 0
+
+
+def test_a_helper_that_does_not_answer_is_stopped_and_its_work_done_here(reg, in_one_process,
+                                                                        monkeypatch):
+    monkeypatch.setattr(processes, "ANSWER_SECONDS", 0.01)  # no helper answers that fast
+    files, failures = report.pack_parts(reg, QUARTER, "zh")
+    assert failures == [] and files == in_one_process

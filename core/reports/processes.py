@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent.parent  # the folder `core` is imp
 
 
 _CLOSE = object()  # the end of a worker's outbox: its input is closed
+#: how long a helper may take to answer (a chart, the whole PDF: their tables are at most
+#: MAX_ROWS rows, so even a large register's take a few seconds) before it is stopped
+ANSWER_SECONDS = 120.0
 
 
 class Worker:
@@ -67,11 +70,23 @@ class Worker:
             self.proc.stdin.close()
 
     def receive(self) -> object | None:
-        """The next answer; None when the process is gone."""
-        try:
-            return worker.receive(self.proc.stdout)
-        except Exception:  # a garbled answer: as if the process had stopped
-            return None
+        """The next answer; None when the process is gone, or has not answered within
+        ANSWER_SECONDS (it is then stopped: its work is done here instead)."""
+        got: list = []
+
+        def read() -> None:
+            try:
+                got.append(worker.receive(self.proc.stdout))
+            except Exception:  # a garbled answer: as if the process had stopped
+                got.append(None)
+
+        reader = threading.Thread(target=read, name="from-helper", daemon=True)
+        reader.start()
+        reader.join(ANSWER_SECONDS)
+        if reader.is_alive():  # stuck: stopped, which ends the read
+            self.proc.kill()
+            reader.join()
+        return got[0] if got else None
 
     def close(self) -> None:
         """Close its input once everything posted is sent (it then ends), and wait for it."""
