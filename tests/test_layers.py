@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 CORE = Path(__file__).resolve().parent.parent / "core"
-SPREADSHEET = {"gspread", "openpyxl", "python_calamine", "fastexcel", "google"}
+SPREADSHEET = {"gspread", "openpyxl", "xlsxwriter", "python_calamine", "fastexcel", "google"}
 #: what each layer of core may import from core; `base` is errors.py and config.py
 MAY_IMPORT = {
     "base": {"base", "reading"},  # an error says itself in the UI's language (reading/i18n)
