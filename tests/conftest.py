@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import shutil
 import subprocess
@@ -61,12 +62,31 @@ def en_row(id="TS20261102001", received=dt.datetime(2026, 11, 2, 9, 0), subject=
     return [id, received, subject, *[values[h] for h in EN_HEADER[3:]]]
 
 
+def made_once(tmp_path_factory, worker_id: str, name: str, make) -> Path:
+    """A folder `make(folder)` fills once for the whole run, whichever xdist worker asks
+    first; the others wait for it and share it (it is read, never written, by the tests)."""
+    base = tmp_path_factory.getbasetemp()
+    root = base if worker_id == "master" else base.parent  # the run's folder, not the user's
+    folder = root / f"once-{name}"
+    with open(root / f"once-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".done").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            (folder / ".done").touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
-def demo_path(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.xlsx"
-    p = run_cli("demo", str(path), "--rows", "300", "--seed", "7", "--now", NOW)
-    assert p.returncode == 0, p.stderr
-    return path
+def demo_path(tmp_path_factory, worker_id) -> Path:
+    """The demo register (300 rows), made once for the run; never written to (register_copy
+    gives a test a copy it may write to)."""
+    def make(folder: Path) -> None:
+        p = run_cli("demo", str(folder / "demo.xlsx"), "--rows", "300", "--seed", "7", "--now",
+                    NOW)
+        assert p.returncode == 0, p.stderr
+    return made_once(tmp_path_factory, worker_id, "demo", make) / "demo.xlsx"
 
 
 @pytest.fixture

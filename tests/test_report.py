@@ -4,6 +4,7 @@ rendered from the same sections as the statistics page."""
 import datetime as dt
 import io
 import re
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -19,23 +20,24 @@ from core.rules.register import build_register
 from core.rules.scoring import department_scores
 from core.store.workbook import WorkbookStore
 
-from .conftest import NOW, SUPERVISOR, run_cli
+from .conftest import NOW, SUPERVISOR, made_once, run_cli
 
 QUARTER = "2026-Q3"  # the demo register's last full quarter (today is 2026-11-24)
 
 
 @pytest.fixture(scope="module")
-def packs(demo_path, tmp_path_factory):
-    out = {}
-    for lang in ("zh", "en"):
-        folder = tmp_path_factory.mktemp(f"pack-{lang}")
-        p = run_cli("report", "--workbook", str(demo_path), "--period", QUARTER, "--out",
-                    str(folder), "--lang", lang, "--now", NOW, "--user", SUPERVISOR)
-        assert p.returncode == 0, p.stderr
-        assert p.stdout.split() == [str(folder / f"{QUARTER}-{n}") for n in
-                                    ("statistics.xlsx", "report.html", "report.pdf")]
-        out[lang] = folder
-    return out
+def packs(demo_path, tmp_path_factory, worker_id):
+    """The quarter's pack made by the command in each language, once for the run."""
+    def make(root: Path) -> None:
+        for lang in ("zh", "en"):
+            folder = root / lang
+            p = run_cli("report", "--workbook", str(demo_path), "--period", QUARTER, "--out",
+                        str(folder), "--lang", lang, "--now", NOW, "--user", SUPERVISOR)
+            assert p.returncode == 0, p.stderr
+            assert p.stdout.split() == [str(folder / f"{QUARTER}-{n}") for n in
+                                        ("statistics.xlsx", "report.html", "report.pdf")]
+    root = made_once(tmp_path_factory, worker_id, "packs", make)
+    return {lang: root / lang for lang in ("zh", "en")}
 
 
 def demo_reg(demo_path, schema):
