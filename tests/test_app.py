@@ -14,7 +14,7 @@ from core.reading.schema import schema
 from core.rules.access import operator
 from core.store.workbook import WorkbookStore
 
-from .conftest import ROOT, write_xlsx
+from .conftest import ROOT, made_once, write_xlsx
 
 PAGES = ("queue", "intake", "closure", "statistics", "scores", "quality")
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
@@ -40,15 +40,16 @@ def empty_path(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def big_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("big") / "big.xlsx"
-    store = WorkbookStore(path, schema())
-    store.init("en")
-    for k, v in demo_records(schema(), rows=10_000, seed=3, lang="en",
-                             now=NOW.replace(tzinfo=None)).items():
-        store.append(k, v[:1])  # the first write adds the date style; the rest appends fast
-        store.append(k, v[1:])
-    return path
+def big_path(tmp_path_factory, worker_id):
+    """A 10k-row register, made once for the run (the workers share it; it is only read)."""
+    def make(folder):
+        store = WorkbookStore(folder / "big.xlsx", schema())
+        store.init("en")
+        for k, v in demo_records(schema(), rows=10_000, seed=3, lang="en",
+                                 now=NOW.replace(tzinfo=None)).items():
+            store.append(k, v[:1])  # the first write adds the date style; the rest appends fast
+            store.append(k, v[1:])
+    return made_once(tmp_path_factory, worker_id, "big", make) / "big.xlsx"
 
 
 # Every page in both languages on an empty and the demo register; the 10k-row register (the
