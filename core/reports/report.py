@@ -5,7 +5,6 @@ sections the statistics page shows, so no figure has a second copy."""
 from __future__ import annotations
 
 import base64
-import dataclasses
 import html
 import io
 import re
@@ -17,7 +16,6 @@ import pandas as pd
 
 from core.errors import RegisterError
 from core.reading.i18n import label
-from core.reports import pdf
 from core.reports.pdf import FontMissing, PdfDoc, PdfSection, pdf_font
 from core.reports.processes import Charts, PackWorkers, RemoteCharts, WorkerFailed, early
 from core.reports.sections import Section, each_section
@@ -139,18 +137,6 @@ def pdf_section(s: Section, lang: str) -> PdfSection:
     return PdfSection(s.title, list(s.text), s.chart is not None,
                       [str(c) for c in s.table.columns], list(_rows(s)),
                       label("report_more", lang, n=more) if more > 0 else None)
-
-
-def pdf_doc(reg: Register, sections: list[Section], period: str, lang: str) -> PdfDoc:
-    return dataclasses.replace(pdf_head(reg, period, lang),
-                               sections=[pdf_section(s, lang) for s in sections])
-
-
-def render_pdf(reg: Register, sections: list[Section], period: str, lang: str,
-               charts: Charts | RemoteCharts | None = None) -> bytes:
-    """The report as PDF, laid out in this process."""
-    charts = charts or Charts(sections)
-    return pdf.render(pdf_doc(reg, sections, period, lang), lambda i: charts.png(sections[i]))
 
 
 PARTS = ("xlsx", "html", "pdf")
