@@ -50,11 +50,12 @@ class Worker:
         return cls(proc)
 
     def send(self, message: object) -> bool:
-        """Send now; False when the process is gone."""
+        """Send now; False when the process is gone (or the message cannot be sent: the
+        helper then never finishes, and its work is done here after ANSWER_SECONDS)."""
         with self._lock:
             try:
                 worker.send(self.proc.stdin, message)
-            except (OSError, ValueError):
+            except Exception:
                 return False
         return True
 
