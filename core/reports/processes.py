@@ -248,7 +248,6 @@ class PackWorkers:
     here with the sentence saying why)."""
 
     def __init__(self, font: str | Exception | None):
-        self.font = font
         self.charts = Worker.start("charts")
         self.pdf = None if isinstance(font, Exception) else Worker.start("pdf", font or "")
 

@@ -24,6 +24,8 @@ from core.rules.period import parse_period
 from core.rules.register import Register
 
 MAX_ROWS = 50  # rows of one table shown in the HTML/PDF; the xlsx holds them all
+
+
 def _titles(period_text: str, lang: str) -> tuple[str, str]:
     period = parse_period(period_text)
     report = label("report_monthly" if period.months == 1 else "report_quarterly", lang)
@@ -80,6 +82,12 @@ def _rows(s: Section):
         yield list(row)
 
 
+def _more(s: Section, lang: str) -> str | None:
+    """The sentence under a table cut to MAX_ROWS rows (HTML and PDF), None when it is whole."""
+    more = len(s.table) - MAX_ROWS
+    return label("report_more", lang, n=more) if more > 0 else None
+
+
 def render_html(reg: Register, sections: list[Section], period: str, lang: str,
                 charts: Charts | RemoteCharts | None = None) -> str:
     title, _ = _titles(period, lang)
@@ -109,8 +117,8 @@ def render_html(reg: Register, sections: list[Section], period: str, lang: str,
             for row in _rows(s):
                 parts.append("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>")
             parts.append("</table>")
-            if len(s.table) > MAX_ROWS:
-                parts.append(f"<p>{esc(label('report_more', lang, n=len(s.table) - MAX_ROWS))}</p>")
+            if _more(s, lang):
+                parts.append(f"<p>{esc(_more(s, lang))}</p>")
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -133,10 +141,8 @@ def pdf_section(s: Section, lang: str) -> PdfSection:
     """A section as the PDF shows it: its table's first MAX_ROWS rows as text."""
     if s.table.empty:
         return PdfSection(s.title, list(s.text), s.chart is not None)
-    more = len(s.table) - MAX_ROWS
     return PdfSection(s.title, list(s.text), s.chart is not None,
-                      [str(c) for c in s.table.columns], list(_rows(s)),
-                      label("report_more", lang, n=more) if more > 0 else None)
+                      [str(c) for c in s.table.columns], list(_rows(s)), _more(s, lang))
 
 
 PARTS = ("xlsx", "html", "pdf")
