@@ -74,6 +74,8 @@ SERVICE_ACCOUNT_KEYS = ("type", "private_key", "client_email")
 EPOCH = dt.datetime(1899, 12, 30)
 API = "https://sheets.googleapis.com/v4/spreadsheets/"
 MAX_ROUNDS = 12
+#: the random step of a renumbering is below 2, 4, 8, … up to 2 ** SKIP_DOUBLINGS
+SKIP_DOUBLINGS = 5
 #: Looking for a row without a mark and without a row to start from: cells of the ID column
 #: sampled per call (the first call probes rows 1, 2, 4, 8, … below the header, up to 2^20),
 #: and the most rows read whole once the samples have narrowed them down.
@@ -478,10 +480,12 @@ class GSheetStore(Store):
             holders = sum(1 for v in below if norm(v) == norm(number))
             if holders <= 1:
                 return number
-            # Someone else's row holds this number too: this intake moves on. Two intakes
-            # that clash read the same column, so a random step keeps them from clashing
-            # again in lockstep (a skipped serial is harmless; a shared one is not).
-            skip = self.rng.randrange(round_ + 2)
+            # Someone else's row holds this number too: this intake moves on. Intakes that
+            # clash read the same column, so a random step keeps them from clashing again in
+            # lockstep; the step's range doubles each round (as Ethernet's backoff), so a
+            # chase between several clerks ends within a few rounds (a skipped serial is
+            # harmless; a shared one is not).
+            skip = self.rng.randrange(2 ** min(round_ + 1, SKIP_DOUBLINGS))
             new = allocate(prefix, [record["received_at"]],
                            lambda s, seen=[*below, number], skip=skip: {
                                max(serials_in(s, seen) | {snap.marker.get(s, 0)}) + skip})[0]
