@@ -21,6 +21,23 @@ NOW = "2026-11-24T10:00:00+08:00"
 SUPERVISOR = DEMO_USERS["supervisor"]["zh"]  # the demo register's supervisor (Users tab)
 
 
+def _scan_installed_components_once() -> None:
+    """Streamlit's AppTest looks for installed custom components on every new app: it reads
+    the metadata of every installed package (about 0.7 s of CPU each time, most of an
+    AppTest of a page). A server does it once when it starts; the packages installed do not
+    change during a run, so the tests' apps share one look too."""
+    import functools
+
+    from streamlit.components.v2 import manifest_scanner
+
+    if not hasattr(manifest_scanner.scan_component_manifests, "cache_info"):
+        manifest_scanner.scan_component_manifests = functools.cache(
+            manifest_scanner.scan_component_manifests)
+
+
+_scan_installed_components_once()
+
+
 @pytest.fixture(scope="session")
 def schema():
     return load_schema()
