@@ -36,17 +36,14 @@ def pack_button(reg, period: str) -> None:
 
 
 def shown_sections(reg, period: str, language: str) -> list[tuple]:
-    """The period's sections, each with its chart as a Vega-Lite spec (converted once, not
-    on every rerun by st.altair_chart: that was half a warm view), its table as shown (None
-    when empty), whether that table is shown wrapped, and its CSV: built once per checked
-    register, period and language for every session (the register is shared and never
-    changed)."""
+    """The period's sections, each with its chart as a Vega-Lite spec, its table as shown
+    (None when empty), whether that table is shown wrapped, and its CSV: built once per
+    checked register, period and language for every session (the register is shared and
+    never changed)."""
     def build() -> list[tuple]:
         out = []
         for s in build_sections(reg, period, language):
-            # not checked against the Vega-Lite schema here (two thirds of the conversion):
-            # the report converts the same charts with the check, and its tests do
-            spec = None if s.chart is None else s.chart.to_dict(validate=False)
+            spec = s.chart  # a Vega-Lite specification, or None
             if s.table.empty:
                 out.append((s, spec, None, False, None))
                 continue

@@ -94,17 +94,13 @@ def test_the_report_command_starts_its_helpers_before_it_reads(demo_path, tmp_pa
         f"{QUARTER}-report.html", f"{QUARTER}-report.pdf", f"{QUARTER}-statistics.xlsx"]
 
 
-class Broken:
-    """A chart Vega-Lite cannot draw."""
-
-    def to_dict(self, validate: bool = True) -> dict:
-        return {"mark": "no such mark", "data": {"values": [{}]}}
+BROKEN = {"mark": "no such mark", "data": {"values": [{}]}}  # a chart Vega-Lite cannot draw
 
 
 def test_a_chart_that_cannot_be_drawn_fails_only_the_documents_showing_it(reg, monkeypatch):
     def sections(*args):
         out = build_sections(*args)
-        out[0] = Section(out[0].key, out[0].title, out[0].text, out[0].table, Broken())
+        out[0] = Section(out[0].key, out[0].title, out[0].text, out[0].table, BROKEN)
         return iter(out)
 
     monkeypatch.setattr(report, "each_section", sections)

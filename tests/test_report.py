@@ -10,6 +10,8 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from altair.utils.schemapi import validate_jsonschema
+from altair.vegalite.v6.schema import load_schema as vega_lite_schema
 from PIL import Image
 from pypdf import PdfReader
 
@@ -241,8 +243,10 @@ def test_charts_read_from_across_the_room_in_the_same_colours_in_both_languages(
                          now=dt.datetime(2026, 11, 24, 10, 0))
     colours = {}
     for lang in ("zh", "en"):
-        charts = {s.key: s.chart.to_dict() for s in build_sections(reg, "2026-10", lang)
+        charts = {s.key: s.chart for s in build_sections(reg, "2026-10", lang)
                   if s.chart is not None}
+        for spec in charts.values():  # each a valid Vega-Lite specification
+            validate_jsonschema(spec, vega_lite_schema())
         assert {"trend", "on_time", "by_category", "ages"} <= set(charts)
         for key, spec in charts.items():
             nodes = list(_walk(spec))

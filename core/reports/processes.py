@@ -118,11 +118,9 @@ class Charts:
 
     def add(self, i: int, section) -> None:
         """Draw section `i`'s chart, if it has one."""
-        if section.chart is not None:
-            # built by core.reports.sections from altair's own classes: checking each spec
-            # against the Vega-Lite schema again would cost more than drawing it
-            spec = section.chart.to_dict(validate=False)
-            self._done[id(section)] = self._pool.submit(worker.draw, spec, self._scale)
+        if section.chart is not None:  # a Vega-Lite specification (core.reports.charts)
+            self._done[id(section)] = self._pool.submit(worker.draw, section.chart,
+                                                        self._scale)
 
     def end(self) -> None:
         self._pool.shutdown(wait=False)
@@ -153,7 +151,7 @@ class RemoteCharts:
     def add(self, i: int, section) -> None:
         if section.chart is None:
             return
-        spec = section.chart.to_dict(validate=False)
+        spec = section.chart
         with self._ready:
             self._index[id(section)], self._specs[i] = i, spec
             gone = self._gone
@@ -272,7 +270,7 @@ _early: dict[str, PackWorkers] = {}
 
 def start_early(argv: list[str]) -> None:
     """`python -m core report …`: start the pack's helpers before Python imports the rest of
-    the command (pandas, altair: a second), so that they load their engine and font
+    the command (pandas: most of a second), so that they load their engine and font
     meanwhile; `early(lang)` hands them to the command."""
     if not argv or argv[0] != "report" or "-h" in argv or "--help" in argv:
         return

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import altair as alt
 import pandas as pd
 
 from core.reading.i18n import label
+from core.reports import charts
 from core.rules.asof import as_of
 from core.rules.period import Period, make_period, parse_period
 from core.rules.queue import queue_frame
@@ -34,7 +34,7 @@ class Section:
     title: str
     text: list[str]
     table: pd.DataFrame
-    chart: alt.Chart | None = None
+    chart: dict | None = None  # a Vega-Lite specification (core.reports.charts)
     extra: dict = field(default_factory=dict)
 
     def display(self, limit: int | None = None) -> pd.DataFrame:
@@ -90,49 +90,10 @@ def _ids(ids: list[str], limit: int = 10) -> str:
     return ", ".join(ids[:limit]) + (" …" if len(ids) > limit else "")
 
 
-#: One colour per series, the same on the page, in the HTML and in the PDF, in either
-#: language: charts name their colours instead of taking each renderer's default palette.
-BAR = "#1f6fb4"
-SERIES = {"received": "#1f6fb4", "closed": "#2e9d4e", "open": "#e8731a"}
-WIDTH = 600  # the HTML and PDF; the page stretches charts to its column
-ROW = 30     # pixels per bar: labels a meeting reads from across the room
-FONT = "WenQuanYi Micro Hei, Noto Sans CJK SC, Source Han Sans SC, sans-serif"
-
-
-def styled(chart: alt.Chart) -> alt.Chart:
-    """Large text, and labels written out in full (never cut to "Acceptance decisi…").
-    One `configure` (each configure_… call copied the whole chart)."""
-    return chart.configure(
-        font=FONT,
-        axis=alt.AxisConfig(labelFontSize=13, titleFontSize=13, labelLimit=0,
-                            titleFontWeight="normal"),
-        # the value axis's title across the top of its labels, never vertical
-        axisY=alt.AxisConfig(titleAngle=0, titleAnchor="end", titleAlign="right",
-                             titleBaseline="bottom", titleY=-8, titleX=0),
-        title=alt.TitleConfig(fontSize=15, anchor="start", offset=14),
-        legend=alt.LegendConfig(labelFontSize=13, labelLimit=0, orient="bottom", title=None))
-
-
 def _bar(df: pd.DataFrame, x: str, y: str, title: str, sort: str | None = "-y",
-         percent: bool = False) -> alt.Chart:
-    """Horizontal bars: one per row of `df`, named by column `x`, as long as column `y`;
-    the names read horizontally, the value written at the end of each bar."""
-    data = pd.DataFrame({"name": df[x].astype(str).to_numpy(), "value": df[y].to_numpy()})
-    order = "-x" if sort == "-y" else None if sort is None else sort
-    fmt = ".0%" if percent else "d"
-    axis = alt.Axis(format=".0%" if percent else "d", tickMinStep=0.1 if percent else 1,
-                    grid=True)
-    scale = alt.Scale(domain=[0, 1]) if percent else alt.Scale(domainMin=0, nice=True)
-    tooltip = [alt.Tooltip("name:N", title=x), alt.Tooltip("value:Q", title=y, format=fmt)]
-    base = alt.Chart(data).encode(
-        y=alt.Y("name:N", sort=order, title=x, axis=alt.Axis(labelLimit=0)),
-        x=alt.X("value:Q", title=y, axis=axis, scale=scale), tooltip=tooltip)
-    bars = base.mark_bar(color=BAR, size=ROW * 0.7)
-    values = base.mark_text(align="left", dx=4, fontSize=13, color="#222").encode(
-        text=alt.Text("value:Q", format=fmt))
-    # the height as a step per bar: Streamlit, vl-convert and any width give every bar its row
-    return styled(alt.layer(bars, values).properties(title=title, width=WIDTH,
-                                                     height=alt.Step(ROW)))
+         percent: bool = False) -> dict:
+    """Horizontal bars: one per row of `df`, named by column `x`, as long as column `y`."""
+    return charts.bars(df[x].astype(str), df[y], x, y, title, sort=sort, percent=percent)
 
 
 def months_of(period: Period) -> list[Period]:
@@ -168,18 +129,9 @@ def trend(reg: Register, period: Period, lang: str) -> Section:
     long = series.melt("month", value_vars=keys, var_name="figure", value_name="count")
     long["figure"] = long["figure"].map(names)
     long["month"] = long["month"].astype(str)
-    count = label("col_count", lang)
-    chart = alt.Chart(long).mark_line(point=alt.OverlayMarkDef(size=60), strokeWidth=3).encode(
-        x=alt.X("month:O", title=label("col_month", lang),
-                  axis=alt.Axis(labelAngle=0, labelOverlap="parity")),
-        y=alt.Y("count:Q", title=count, axis=alt.Axis(format="d", tickMinStep=1)),
-        color=alt.Color("figure:N", sort=[names[k] for k in keys], scale=alt.Scale(
-            domain=[names[k] for k in keys], range=[SERIES[k] for k in keys])),
-        tooltip=[alt.Tooltip("month:O", title=label("col_month", lang)),
-                 alt.Tooltip("figure:N", title=label("col_figure", lang)),
-                 alt.Tooltip("count:Q", title=count)]
-    ).properties(title=label("sec_trend", lang), width=WIDTH + 200, height=300)
-    chart = styled(chart)
+    chart = charts.lines(long.to_dict("records"), {names[k]: charts.SERIES[k] for k in keys},
+                         label("col_month", lang), label("col_figure", lang),
+                         label("col_count", lang), label("sec_trend", lang))
     table = series.rename(columns={**names, "month": label("col_month", lang)})
     return Section("trend", label("sec_trend", lang), [label("text_trend", lang)], table, chart)
 
