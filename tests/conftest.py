@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -114,14 +115,69 @@ def register_copy(demo_path, tmp_path) -> Path:
     return path
 
 
-#: tests that take tens of seconds: started first, so that no worker is left running one of
-#: them alone at the end of the run (the suite stays under ten minutes on 2 cores)
+#: tests that take tens of seconds (besides the browser's): started first, so that no worker
+#: is left running one of them alone at the end of the run
 SLOW = ("test_three_processes_adding", "test_any_text_written_through",
         "test_500_randomized_updates", "test_every_page_renders_in_both_languages[big_path",
-        "test_the_xlsx_totals_equal_the_sheet")
+        "test_the_xlsx_totals_equal_the_sheet", "test_the_pdf_has_every_section",
+        "test_the_helpers_make_the_same_pack", "test_the_holidays_command_drafts")
+#: browser tests that take about three times the others (a whole day's work)
+LONG_BROWSER = ("test_a_clerks_day",)
+#: at most this many browser tests of a module run one after another on a worker (they
+#: share the module's servers and browser)
+BROWSER_RUN = 5
+
+
+def _browser(item) -> bool:
+    return item.get_closest_marker("browser") is not None
+
+
+def _weight(item) -> float:
+    if _browser(item):
+        return 3.0 if item.name.startswith(LONG_BROWSER) else 1.0
+    return 1.0 if item.name.startswith(SLOW) else 0.0
+
+
+def _deal(runs: list[list], lanes: list[list]) -> None:
+    """Runs of tests to lanes, the heaviest first to the least loaded lane."""
+    load = [sum(map(_weight, lane)) for lane in lanes]
+    for run in sorted(runs, key=lambda r: -sum(map(_weight, r))):  # stable
+        k = load.index(min(load))
+        lanes[k].extend(run)
+        load[k] += sum(map(_weight, run))
 
 
 def pytest_collection_modifyitems(config, items):
-    def slow(item) -> bool:
-        return item.get_closest_marker("browser") is not None or item.name.startswith(SLOW)
-    items.sort(key=lambda item: not slow(item))  # stable: the rest keep their order
+    """The long tests first, spread over the xdist workers from the start.
+
+    pytest-xdist's worksteal gives each of its n workers a contiguous n-th of the list, and
+    an idle worker then takes half of the tail of the longest queue. A browser test keeps a
+    core busy (Chromium and the app's server), so the browser tests run on two workers only
+    (with four at once, each took twice as long), a module's in runs of a few that share its
+    servers; the other long tests begin the other workers' parts, and the short tests fill
+    every part."""
+    heavy = [item for item in items if _weight(item)]
+    light = [item for item in items if not _weight(item)]
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers < 2 or len(items) < 2 * workers:
+        items[:] = heavy + light
+        return
+    runs: list[list] = []
+    for item in (i for i in heavy if _browser(i)):
+        last = runs[-1] if runs else None
+        if last and last[0].module is item.module and len(last) < BROWSER_RUN:
+            last.append(item)
+        else:
+            runs.append([item])
+    browser_lanes = 2 if workers >= 4 else 1
+    parts: list[list] = [[] for _ in range(workers)]
+    _deal(runs, parts[:browser_lanes])
+    _deal([[i] for i in heavy if not _browser(i)], parts[browser_lanes:])
+    left, out = len(items), []
+    for k, part in enumerate(parts):  # the sizes worksteal cuts the list into
+        size = left // (workers - k)
+        fill = max(0, size - len(part))
+        out.extend(part + light[:fill])
+        light = light[fill:]
+        left -= size
+    items[:] = out + light

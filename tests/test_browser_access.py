@@ -4,6 +4,7 @@ the browser shows them; a signed-out browser reaches no page content; markup typ
 register is shown as text and makes the browser fetch nothing; with no sign-in configured,
 another machine is turned away. One app per sign-in kind and one browser for the module."""
 
+import contextlib
 import datetime as dt
 import http.server
 import os
@@ -118,18 +119,6 @@ def people(path) -> dict[str, str]:
     return out
 
 
-@pytest.fixture(scope="module")
-def provider():
-    from oidc_provider_mock import User, run_server_in_thread
-
-    users = [User(sub="boss", claims={"email": "boss@corp.example", "name": SUPERVISOR}),
-             User(sub="viewer", claims={"email": "viewer@corp.example", "name": VIEWER}),
-             User(sub="stranger", claims={"email": "stranger@elsewhere.example",
-                                          "name": SUPERVISOR})]
-    with run_server_in_thread(user_claims=users) as server:
-        yield f"http://localhost:{server.server_port}"
-
-
 def start_app(tmp, register, secrets: str | None, *extra: str, port: int | None = None):
     port = port or free_port()
     path = tmp / f"secrets-{port}.toml"
@@ -144,29 +133,58 @@ def start_app(tmp, register, secrets: str | None, *extra: str, port: int | None 
     return f"http://127.0.0.1:{port}", proc
 
 
+class Apps(dict):
+    """The servers on the same register, each started when a test first asks for it (a
+    worker running only some of this module's tests starts only theirs): "local"
+    accounts, "oidc", and "open" (nothing configured, listening on every address)."""
+
+    def __init__(self, tmp, path, host, provider):
+        super().__init__()
+        self.tmp, self.path, self.host, self.provider = tmp, path, host, provider
+        self.procs: list[subprocess.Popen] = []
+
+    def __missing__(self, kind: str) -> str:
+        if kind == "local":
+            names = [*people(self.path).values(), markup(self.host, "who")]
+            hashed = hash_password(PASSWORD)
+            local = "[accounts]\n" + "".join(f'"{n}" = "{hashed}"\n' for n in
+                                              [n.replace("\\", "\\\\").replace('"', '\\"')
+                                               for n in names])
+            url, proc = start_app(self.tmp, self.path, local)
+        elif kind == "oidc":
+            port = free_port()
+            oidc = (f'[auth]\nredirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
+                    f'cookie_secret = "a-long-random-test-cookie-secret"\n'
+                    f'client_id = "complaints"\nclient_secret = "s3cret"\n'
+                    f'server_metadata_url = "{self.provider()}/.well-known/openid-configuration"\n')
+            url, proc = start_app(self.tmp, self.path, oidc, port=port)
+        else:
+            url, proc = start_app(self.tmp, self.path, None, "--server.address", "0.0.0.0")
+        self.procs.append(proc)
+        self[kind] = url
+        return url
+
+
 @pytest.fixture(scope="module")
-def apps(book, provider, tmp_path_factory, fetched):
-    """Three servers on the same register: local accounts, OIDC, and nothing configured."""
-    tmp = tmp_path_factory.mktemp("apps")
-    path, _, _ = book
-    host, _ = fetched
-    names = [*people(path).values(), markup(host, "who")]
-    hashed = hash_password(PASSWORD)
-    local = "[accounts]\n" + "".join(f'"{n}" = "{hashed}"\n'.replace("'", "'") for n in
-                                      [n.replace("\\", "\\\\").replace('"', '\\"')
-                                       for n in names])
-    port = free_port()
-    oidc = (f'[auth]\nredirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
-            f'cookie_secret = "a-long-random-test-cookie-secret"\nclient_id = "complaints"\n'
-            f'client_secret = "s3cret"\n'
-            f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n')
-    started = {"local": start_app(tmp, path, local), "oidc": start_app(tmp, path, oidc,
-                                                                        port=port),
-               "open": start_app(tmp, path, None, "--server.address", "0.0.0.0")}
-    yield {k: url for k, (url, _) in started.items()}
-    for _, proc in started.values():
-        proc.terminate()
-        proc.wait(timeout=20)
+def apps(book, tmp_path_factory, fetched):
+    from oidc_provider_mock import User, run_server_in_thread
+
+    users = [User(sub="boss", claims={"email": "boss@corp.example", "name": SUPERVISOR}),
+             User(sub="viewer", claims={"email": "viewer@corp.example", "name": VIEWER}),
+             User(sub="stranger", claims={"email": "stranger@elsewhere.example",
+                                          "name": SUPERVISOR})]
+    with contextlib.ExitStack() as stack:
+        def provider() -> str:  # the OIDC provider on localhost, started when first needed
+            if not hasattr(provider, "url"):
+                server = stack.enter_context(run_server_in_thread(user_claims=users))
+                provider.url = f"http://localhost:{server.server_port}"
+            return provider.url
+
+        started = Apps(tmp_path_factory.mktemp("apps"), book[0], fetched[0], provider)
+        yield started
+        for proc in started.procs:
+            proc.terminate()
+            proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
@@ -332,7 +350,7 @@ def queue_ids(browser) -> list[str]:
 
 # --- the tests --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind", ["local", "oidc"])
+@pytest.mark.parametrize("kind", ["oidc", "local"])
 def test_a_signed_out_browser_reaches_no_page_content(apps, browser, book, kind):
     _, injected, _ = book
     browser.delete_all_cookies()
