@@ -9,6 +9,7 @@ from core.reports.analysis import actions_taken, main_causes, missing, proposals
 from core.reports.report import build_pack
 from core.reports.sections import build_sections
 from core.rules.asof import as_of
+from core.rules.deadlines import compute_clocks
 from core.rules.period import parse_period
 from core.rules.stats import breakdown, figures, not_called_back, satisfaction_table, top_issues
 
@@ -78,6 +79,19 @@ def test_the_view_as_of_a_moment_leaves_out_what_came_after(reg):
     assert reg.clocks["acceptance"].at[row, "state"] == "missed"
     # a moment after now is now
     assert as_of(reg, pd.Timestamp("2030-01-01")) is reg
+
+
+def test_a_views_clocks_are_computed_when_read_and_are_those_of_its_moment(reg):
+    # R-STATS: a view's clocks (each computed when first read) are the clocks of its table at
+    # its moment, every one of them
+    v = as_of(reg, OCT.end - pd.Timedelta(days=3))
+    assert list(v.clocks) == [c.id for c in reg.policy.clocks] and "nonesuch" not in v.clocks
+    assert not v.clocks._frames  # none computed before one is read
+    whole = compute_clocks(v.table, reg.policy, reg.calendar, v.now)
+    assert v.clocks.keys() == whole.keys()
+    for cid, frame in whole.items():
+        pd.testing.assert_frame_equal(v.clocks[cid], frame)
+        assert v.clocks[cid] is v.clocks[cid]  # computed once
 
 
 def test_october_figures_by_hand(reg):

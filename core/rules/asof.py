@@ -14,7 +14,7 @@ import threading
 
 import pandas as pd
 
-from core.rules.deadlines import compute_clocks
+from core.rules.deadlines import Clocks
 from core.rules.flags import compute_flags
 from core.rules.register import Register
 
@@ -105,7 +105,7 @@ def as_of(reg: Register, when: pd.Timestamp | dt.datetime) -> Register:
     now = when.to_pydatetime()
     view = dataclasses.replace(
         reg, table=table, now=now, flags=_flags(reg, table, when),
-        clocks=compute_clocks(table, reg.policy, reg.calendar, now),
+        clocks=Clocks(table, reg.policy, reg.calendar, now),  # each when first read
         problems=[p for p in reg.problems if p.row in table.index],
         memo={})  # columns derived from the whole table are not this view's
     with _LOCK:  # pages share one register between sessions

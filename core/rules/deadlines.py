@@ -4,6 +4,7 @@ R-EXTEND), computed for the whole table at once."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -167,6 +168,36 @@ def compute_clocks(table: pd.DataFrame, policy: Policy, cal: WorkCalendar,
                    now: dt.datetime) -> dict[str, pd.DataFrame]:
     """Every clock of the policy, by clock id."""
     return {spec.id: clock_frame(spec, table, policy, cal, now) for spec in policy.clocks}
+
+
+class Clocks(Mapping):
+    """Every clock of the policy by clock id, as compute_clocks gives them, each computed
+    when it is first read: a report's views of earlier moments (core.rules.asof) read only
+    some of them (the year before's figures, a month's scores). Two threads reading the same
+    clock at once both compute it, to the same frame."""
+
+    def __init__(self, table: pd.DataFrame, policy: Policy, cal: WorkCalendar,
+                 now: dt.datetime):
+        self._args = (table, policy, cal, now)
+        self._specs = {spec.id: spec for spec in policy.clocks}
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, clock_id: str) -> pd.DataFrame:
+        frame = self._frames.get(clock_id)
+        if frame is None:
+            table, policy, cal, now = self._args
+            frame = clock_frame(self._specs[clock_id], table, policy, cal, now)
+            self._frames[clock_id] = frame
+        return frame
+
+    def __contains__(self, clock_id: object) -> bool:
+        return clock_id in self._specs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
 
 
 def _fmt(t) -> str:

@@ -7,6 +7,7 @@ CLI and reports all read from.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -50,7 +51,7 @@ class Register:
     table: pd.DataFrame
     problems: list[Problem]
     warnings: list[Notice]
-    clocks: dict[str, pd.DataFrame]
+    clocks: Mapping[str, pd.DataFrame]  # by clock id (core.rules.deadlines)
     flags: pd.DataFrame
     now: dt.datetime
     departments: list[str]
