@@ -14,6 +14,5 @@ if ! fc-list 2>/dev/null | grep -qi "wqy\|noto sans cjk\|droid sans fallback"; t
     echo "No Chinese font is installed: the dashboard works, but a Chinese PDF report or letter cannot be made. Install one with: sudo apt-get install fonts-wqy-microhei" >&2
   fi
 fi
-[ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
+tools/install.sh requirements.txt
 exec .venv/bin/python -m core serve "$@"
