@@ -40,6 +40,20 @@ def live(demo_path, tmp_path_factory):
         yield url, register
 
 
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory):
+    """One Chromium for the module; each test starts it afresh as a new visitor."""
+    driver = chrome(tmp_path_factory.mktemp("chrome"))
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def driver(chromium):
+    chromium.delete_all_cookies()
+    return chromium
+
+
 def read(path):
     return build_register(WorkbookStore(path, schema()).read(), schema(),
                           now=dt.datetime.now(TZ).replace(tzinfo=None))
@@ -148,13 +162,9 @@ def _lit(s: str) -> str:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_a_clerks_day_from_intake_to_the_meeting_pack(live, tmp_path, lang):
+def test_a_clerks_day_from_intake_to_the_meeting_pack(live, driver, tmp_path, lang):
     url, register = live
-    driver = chrome(tmp_path / "chrome")
-    try:
-        _day(Page(driver, lang), url, register, tmp_path, lang)
-    finally:
-        driver.quit()
+    _day(Page(driver, lang), url, register, tmp_path, lang)
 
 
 def _day(p, url, register, tmp_path, lang):
@@ -260,7 +270,7 @@ def _day(p, url, register, tmp_path, lang):
 
 
 def test_an_open_queue_shows_a_row_added_by_someone_else_within_the_read_window(
-        demo_path, tmp_path):
+        demo_path, driver, tmp_path):
     # the read window (ttl) is 3 s here: the queue refreshes itself without any gesture
     from core.commands.intake import register_complaint
 
@@ -268,23 +278,19 @@ def test_an_open_queue_shows_a_row_added_by_someone_else_within_the_read_window(
     shutil.copy(demo_path, register)
     secrets = tmp_path / "secrets.toml"
     secrets.write_text("[connections.gsheets]\nttl = 3\n")
-    driver = chrome(tmp_path / "chrome")
-    try:
-        with serving(register, secrets, COMPLAINTS_USER=ME,
-                     COMPLAINTS_SECRETS=str(secrets)) as url:
-            p = Page(driver, "en")
-            driver.get(f"{url}/queue")
-            p.x("//*[text()='English']").click()
-            p.x(f"//h2[contains(., {_lit(p.t('page_queue'))})]")
-            p.idle()
-            before = p.metrics()[p.t("open_count")]
-            store = WorkbookStore(register, schema())
-            now = dt.datetime.now(TZ).replace(tzinfo=None)
-            saved = register_complaint(store, read(register), {
-                "complainant": "王芳", "contact": "0571-88886666", "respondent": "工程部",
-                "subject": "added in the file", "description": "d", "request": "r",
-                "channel": "phone"}, user=ME, now=now)
-            assert saved.id
-            p.wait.until(lambda d: p.metrics().get(p.t("open_count")) == before + 1)
-    finally:
-        driver.quit()
+    with serving(register, secrets, COMPLAINTS_USER=ME, COMPLAINTS_SECRETS=str(secrets)) as url:
+        p = Page(driver, "en")
+        driver.get(f"{url}/queue")
+        p.x("//*[text()='English']").click()
+        p.x(f"//h2[contains(., {_lit(p.t('page_queue'))})]")
+        p.idle()
+        before = p.metrics()[p.t("open_count")]
+        store = WorkbookStore(register, schema())
+        now = dt.datetime.now(TZ).replace(tzinfo=None)
+        saved = register_complaint(store, read(register), {
+            "complainant": "王芳", "contact": "0571-88886666", "respondent": "工程部",
+            "subject": "added in the file", "description": "d", "request": "r",
+            "channel": "phone"}, user=ME, now=now)
+        assert saved.id
+        p.wait.until(lambda d: p.metrics().get(p.t("open_count")) == before + 1)
+        driver.get("about:blank")  # the page stops refreshing before its app stops
