@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Annotated
 
@@ -29,9 +30,12 @@ TYPES = {"id", "text", "phone", "datetime", "date", "enum", "bool", "int", "cate
 
 def norm(text: object) -> str:
     """Fold a header or value for matching: trim, collapse spaces, ignore case and width."""
-    import unicodedata
+    return _norm(text if isinstance(text, str) else str(text))
 
-    s = unicodedata.normalize("NFKC", str(text)).strip().lower()
+
+@lru_cache(maxsize=1 << 16)  # the same headers and values are folded on every read
+def _norm(text: str) -> str:
+    s = unicodedata.normalize("NFKC", text).strip().lower()
     return " ".join(s.split())
 
 
@@ -301,9 +305,14 @@ class Tab(Entry):
                 best, best_n = i, n
         return best
 
+    @cached_property
+    def header_keys(self) -> dict[str, str]:
+        """Column key by folded spelling (key, zh, en, aliases)."""
+        return {norm(s): c.key for c in self.columns for s in c.spellings()}
+
     def match_headers(self, headers: list[object]) -> dict[str, int]:
         """Map column keys to 0-based positions of the given header row (first match wins)."""
-        wanted = {norm(s): c.key for c in self.columns for s in c.spellings()}
+        wanted = self.header_keys
         found: dict[str, int] = {}
         for i, h in enumerate(headers):
             key = wanted.get(norm(h)) if h not in (None, "") else None
