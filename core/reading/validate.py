@@ -12,7 +12,7 @@ from core.errors import RegisterError
 from core.reading.i18n import message
 from core.reading.parse import Bad, parse_column, text_of
 from core.reading.raw import RawTab
-from core.reading.schema import Choice, Schema, Tab, ValueSet, fold
+from core.reading.schema import Choice, Column, Schema, Tab, ValueSet, fold
 
 
 @dataclass
@@ -162,10 +162,36 @@ def type_frame(tab: Tab, frame: pd.DataFrame, value_sets: dict[str, ValueSet],
     problems: list[Problem] = []
     for col in tab.columns:
         vs = value_sets.get(col.values or ("category" if col.type == "category" else ""))
-        values, bad = parse_column(frame[col.key], col, vs, tz)
+        raw = frame[col.key]
+        blank = (_blank_column(col, vs, tz, raw.index)
+                 if raw.dtype == object and raw.isna().all() else None)
+        if blank is not None:  # no cell filled (most columns of one new row): as parsed
+            typed[col.key] = blank
+            continue
+        values, bad = parse_column(raw, col, vs, tz)
         typed[col.key] = values
         problems += [Problem(int(r), col.key, b.code, dict(b.params)) for r, b in bad.items()]
     return pd.DataFrame(typed, index=frame.index), problems
+
+
+_BLANK: dict[tuple[int, int, object], tuple[Column, ValueSet | None, object]] = {}
+
+
+def _blank_column(col: Column, vs: ValueSet | None, tz: dt.tzinfo | None,
+                  index: pd.Index) -> pd.Series | None:
+    """What parse_column gives for empty cells of `col` at `index`: its one-cell result
+    repeated, of the same type (None when an empty cell would be a problem: then the column
+    is parsed)."""
+    key = (id(col), id(vs), tz)
+    got = _BLANK.get(key)
+    if got is None or got[0] is not col or got[1] is not vs:
+        values, bad = parse_column(pd.Series([None], dtype=object), col, vs, tz)
+        got = _BLANK[key] = (col, vs, None if bad else pd.Series(values))
+    one = got[2]
+    if one is None:
+        return None
+    return pd.Series(one.array.take(np.zeros(len(index), dtype=np.intp)), index=index,
+                     dtype=one.dtype)
 
 
 def check_rows(table: pd.DataFrame, schema: Schema, lang_sets: dict[str, ValueSet],
@@ -193,9 +219,11 @@ def check_rows(table: pd.DataFrame, schema: Schema, lang_sets: dict[str, ValueSe
                                     {"value": ids[r], "first": str(first[folded[r]])}))
     for earlier, later in schema.milestone_order:
         a, b = table[earlier], table[later]
-        wrong = a.notna() & b.notna() & (b < a)
+        wrong = b.to_numpy() < a.to_numpy()  # datetime64: never where either is blank (NaT)
+        if not wrong.any():
+            continue
         code = "before_received" if earlier == "received_at" else "before_milestone"
-        for r in table.index[wrong.to_numpy()]:
+        for r in table.index[wrong]:
             fmt = "%Y-%m-%d %H:%M"
             problems.append(Problem(int(r), later, code, {
                 "value": b[r].strftime(fmt), "received": a[r].strftime(fmt),

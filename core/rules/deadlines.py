@@ -94,7 +94,9 @@ def due_soon_from(start: pd.Series, due: pd.Series, policy: Policy,
         for _ in range(n):
             days = cal.previous_working_day(days)
         by_days[ok] = pd.to_datetime(days) + (due[ok] - due[ok].dt.floor("D")).to_numpy()
-    return pd.concat([by_fraction, by_days], axis=1).max(axis=1)
+    a, b = by_fraction.to_numpy(), by_days.to_numpy()  # the later of the two, NaT skipped
+    later = np.where(np.isnat(a), b, np.where(np.isnat(b), a, np.maximum(a, b)))
+    return pd.Series(later, index=due.index)
 
 
 def clock_start(spec: ClockSpec, table: pd.DataFrame) -> pd.Series:

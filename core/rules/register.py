@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from core.errors import RegisterError
@@ -191,10 +192,15 @@ def _years(table: pd.DataFrame, now: dt.datetime) -> list[int]:
     """The first and last year of any date in the register (a clock may start from any
     milestone, not only from the day received), and this year."""
     years = {now.year}
-    for col in table.columns:
-        s = table[col]
-        if s.dtype.kind == "M" and s.notna().any():
-            years |= {int(s.min().year), int(s.max().year)}
+    dates = [table[c].to_numpy("datetime64[D]") for c in table.columns
+             if table[c].dtype.kind == "M"]
+    if dates:
+        days = np.concatenate(dates)
+        days = days[~np.isnat(days)]
+        if days.size:  # the calendar spans from the first to the last of them
+            first, last = (days.min(), days.max())
+            years |= {int(d.astype("datetime64[Y]").astype(np.int64)) + 1970
+                      for d in (first, last)}
     return sorted(years)
 
 
