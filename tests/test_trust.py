@@ -64,7 +64,7 @@ for i in range(n):
 
 def test_three_processes_adding_complaints_at_once_end_with_as_many_rows_and_numbers(book, schema):
     # R-NUMBER: numbers are allocated inside the write lock, from the file as it is then
-    each = 20  # every add reads and rewrites the file: the three collide on almost every one
+    each = 15  # every add reads and rewrites the file: the three collide on almost every one
     procs = [subprocess.Popen([sys.executable, "-c", ADDER, str(book), f"clerk{w}", str(each)],
                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for w in range(3)]
