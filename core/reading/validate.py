@@ -186,6 +186,8 @@ def _blank_column(col: Column, vs: ValueSet | None, tz: dt.tzinfo | None,
     got = _BLANK.get(key)
     if got is None or got[0] is not col or got[1] is not vs:
         values, bad = parse_column(pd.Series([None], dtype=object), col, vs, tz)
+        if len(_BLANK) >= 512:  # value sets made per policy: never more than a few in use
+            _BLANK.clear()
         got = _BLANK[key] = (col, vs, None if bad else pd.Series(values))
     one = got[2]
     if one is None:
