@@ -106,3 +106,33 @@ def test_a_milestone_years_before_the_day_received_is_a_problem_not_a_crash(tmp_
     assert code == 1
     problems = out["rows"][0]["problems"]
     assert any(p["column"] == "resolved_at" and "2023-05-06" in p["message"] for p in problems)
+
+
+def test_columns_with_no_cell_filled_type_as_their_cells_would(schema, demo_path, monkeypatch):
+    # A column with no cell filled (most of one new row's) is typed from a one-cell template:
+    # the same values, types and problems as parsing its cells, for one row, several and none.
+    import pandas as pd
+
+    from core.reading import validate as v
+    from core.rules.policy import load_policy
+    from core.store.workbook import WorkbookStore
+
+    policy, _ = load_policy("consumer", schema, {})
+    tabs = [WorkbookStore(demo_path, schema).read().tabs["complaints"],
+            RawTab("Complaints", ["id", "received_at", "subject", "accepted"],
+                   [["", NOW, "Lift", ""]]),
+            RawTab("Complaints", ["id", "received_at", "subject", "accepted_at"],
+                   [["TS1", "2026-11-24 10:00", "Lift", "2026-11-23 09:00"], ["TS2", None, None, None]]),
+            RawTab("Complaints", ["id", "received_at", "subject"], [])]
+    used, template = [], v._blank_column
+    monkeypatch.setattr(v, "_blank_column", lambda *a: used.append(a[0].key) or template(*a))
+    for raw in tabs:
+        args = (schema.tab("complaints"), raw, schema, policy.categories, policy.tz)
+        quick = v.validate(*args)
+        with monkeypatch.context() as m:
+            m.setattr(v, "_blank_column", lambda *a: None)
+            parsed = v.validate(*args)
+        pd.testing.assert_frame_equal(quick[0], parsed[0], check_exact=True)
+        assert list(quick[0].dtypes) == list(parsed[0].dtypes)
+        assert quick[1] == parsed[1]
+    assert "closed_at" in used and "satisfaction" in used  # the templates were used
