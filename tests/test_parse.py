@@ -84,5 +84,14 @@ def test_column_fast_path_and_slow_path_agree(schema):
     assert values[5:].isna().all()
 
 
+def test_a_timestamp_finer_than_a_microsecond_is_read_to_the_microsecond(schema):
+    # pandas' Timestamps carry nanoseconds (pd.Timestamp.now()); a sheet holds milliseconds
+    col = schema.tab("complaints").column("received_at")
+    cells = [pd.Timestamp("2026-11-03 09:05:00.000001999"), pd.Timestamp("2026-11-03")]
+    values, bad = parse_column(pd.Series(cells, dtype=object), col, None)
+    assert list(values) == [pd.Timestamp("2026-11-03 09:05:00.000001"), pd.Timestamp(2026, 11, 3)]
+    assert bad == {} and str(values.dtype) == "datetime64[us]"
+
+
 def test_text_of_shows_what_a_person_sees():
     assert [text_of(v) for v in (12.0, 12.5, " a ", None, True)] == ["12", "12.5", "a", "", "TRUE"]

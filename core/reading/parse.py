@@ -250,6 +250,7 @@ def _datetime_column(values: pd.Series, date_only: bool, tz: dt.tzinfo | None
     if native.any():
         conv = pd.to_datetime(values[native], errors="coerce")
         if getattr(conv.dt, "tz", None) is None:
+            conv = conv.dt.floor("us")  # a Timestamp's nanoseconds: below what a sheet holds
             ok = conv.notna()
             out[conv.index[ok]] = conv[ok]
             if date_only:
