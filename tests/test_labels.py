@@ -157,3 +157,19 @@ def test_no_raw_key_rule_id_or_streamlit_english_on_any_page(demo_path, lang):
         found += [f"{page}: {p}" for p in widget_problems(at, lang)]
     assert len(walked) == 10
     assert found == [], "\n".join(found)
+
+
+def test_a_count_of_one_takes_the_singular_in_english():
+    # "1 valid complaint was resolved", never "1 valid complaints were resolved"; Chinese has
+    # no plural and is unchanged
+    one = label("text_causes", "en", n=1, p="2026-11", k=1)
+    assert one == "1 valid complaint was resolved in 2026-11; 1 of them has a root cause recorded."
+    assert label("text_causes", "en", n=2, p="2026-11", k=0) == (
+        "2 valid complaints were resolved in 2026-11; 0 of them have a root cause recorded.")
+    assert label("reprocessed_times", "en", n=1, first="—").startswith("Reprocessed 1 time;")
+    assert label("text_causes", "zh", n=1, p="2026-11", k=1) == (
+        "2026-11 处理完成的成立投诉 1 件，其中 1 件记录了原因分析。")
+    labels = yaml.safe_load((ROOT / "sheets_schema" / "labels.yaml").read_text("utf-8"))["labels"]
+    for key, text in labels.items():  # every counted word names a field the text fills
+        for field in re.findall(r"\{(\w+):\|", text["en"]):
+            assert "{" + field + "}" in text["en"], key

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from functools import cache
 
 from core.errors import SchemaError
@@ -23,10 +24,29 @@ def _load(name: str) -> dict:
     return data
 
 
+class _Counted(string.Formatter):
+    """str.format, and a count's words: `{n:|complaint was|complaints were}` gives the first
+    when n is 1 and the second otherwise (English; Chinese needs none)."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if format_spec.startswith("|"):
+            one, _, other = format_spec[1:].partition("|")
+            return one if str(value).strip() == "1" else other
+        return super().format_field(value, format_spec)
+
+
+_COUNTED = _Counted()
+
+
+def fill(text: str, **params: object) -> str:
+    """A text of sheets_schema/ with its {name} fields filled."""
+    return _COUNTED.format(text, **params) if ":|" in text else text.format(**params)
+
+
 def message(section: str, code: str, lang: str, **params: object) -> str:
     """The message `code` of `section` in `lang`, filled with `params`."""
     entry = _load("messages.yaml")[section][code]
-    return entry["zh" if lang == "zh" else "en"].format(**params)
+    return fill(entry["zh" if lang == "zh" else "en"], **params)
 
 
 def label(key: str, lang: str, **params: object) -> str:
@@ -34,7 +54,7 @@ def label(key: str, lang: str, **params: object) -> str:
     entry = _load("labels.yaml")["labels"].get(key)
     if entry is None:
         return key
-    return entry["zh" if lang == "zh" else "en"].format(**params)
+    return fill(entry["zh" if lang == "zh" else "en"], **params)
 
 
 def label_text(key: str, lang: str) -> str:
