@@ -24,8 +24,8 @@ from core.reading.schema import schema
 from core.rules.register import build_register
 from core.store.workbook import WorkbookStore
 
+from .browser import chrome, free_port, wait_healthy
 from .conftest import ROOT
-from .test_browser import chrome, free_port, wait_healthy
 from .test_signin import other_address
 
 pytestmark = pytest.mark.browser

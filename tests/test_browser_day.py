@@ -2,7 +2,8 @@
 register a complaint, find it in the queue with its next step and state, record two
 milestones with their times left blank (= now), complete the closure checklist's missing
 item in place, and download the meeting pack — asserting what the page shows against the
-workbook it wrote."""
+workbook it wrote. Also: an open queue shows a row someone else added, and the chosen
+language stays over a reload."""
 
 import datetime as dt
 import io
@@ -23,7 +24,7 @@ from core.rules.queue import queue_frame, remaining
 from core.rules.register import build_register
 from core.store.workbook import WorkbookStore
 
-from .test_browser import chrome, serving
+from .browser import chrome, serving
 
 pytestmark = pytest.mark.browser
 ME = DEMO_USERS["supervisor"]["zh"]  # the operator of this machine, on the Users tab
@@ -50,7 +51,7 @@ def chromium(tmp_path_factory):
 
 @pytest.fixture
 def driver(chromium):
-    chromium.delete_all_cookies()
+    chromium.execute_cdp_cmd("Network.clearBrowserCookies", {})  # whatever page it is on
     return chromium
 
 
@@ -193,6 +194,7 @@ def _day(p, url, register, tmp_path, lang):
     p.press(p.t("save"))
     done = p.text(p.t("saved", id="TS").split("TS")[0])
     number = "TS" + done.text.split("TS")[1][:11]
+    assert read(register).table["id"].tolist().count(number) == 1  # written once, to the file
 
     # --- the queue: the new complaint with its next step, owner, due time and state ---------
     p.go("page_queue")
@@ -301,3 +303,30 @@ def test_an_open_queue_shows_a_row_added_by_someone_else_within_the_read_window(
         assert saved.id
         p.wait.until(lambda d: p.metric("open_count") == before + 1)
         driver.get("about:blank")  # the page stops refreshing before its app stops
+
+
+def test_the_chosen_language_stays_over_a_reload(live, driver):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    url, _ = live
+    browser = driver
+    wait = WebDriverWait(browser, 60)
+    browser.get(f"{url}/intake")  # a page that draws quickly: the language is the point
+    wait.until(ec.presence_of_element_located((By.XPATH, "//h2[contains(., '登记')]")))
+    wait.until(ec.presence_of_element_located((By.XPATH, "//*[text()='English']"))).click()
+    wait.until(ec.presence_of_element_located((By.XPATH, "//h2[contains(., 'Intake')]")))
+    wait.until(lambda d: d.get_cookie("complaints_lang"))
+    browser.refresh()
+    head = wait.until(ec.presence_of_element_located((By.XPATH, "//h2[contains(., 'Intake')]")))
+    assert "Intake" in head.text
+    assert browser.find_element(By.XPATH, "//a[contains(., 'Statistics')]").text == "Statistics"
+    assert not browser.find_elements(By.XPATH, "//a[contains(., '统计')]")
+    # and back: Chinese is kept as well
+    wait.until(ec.element_to_be_clickable((By.XPATH, "//*[text()='简体中文']"))).click()
+    wait.until(ec.presence_of_element_located((By.XPATH, "//h2[contains(., '登记')]")))
+    wait.until(lambda d: d.get_cookie("complaints_lang")["value"] == "zh")
+    browser.refresh()
+    wait.until(ec.presence_of_element_located((By.XPATH, "//h2[contains(., '登记')]")))
+    assert browser.find_element(By.XPATH, "//a[contains(., '统计')]").text.strip() == "统计"

@@ -16,8 +16,8 @@ import pytest
 from core.front import accounts
 from core.front.serve import address, command
 
+from .browser import free_port
 from .conftest import ROOT
-from .test_browser import free_port
 
 GSHEETS = """# the team's Google Sheet
 [connections.gsheets]
