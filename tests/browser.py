@@ -44,13 +44,15 @@ def serving(register, secrets, **env):
 
 
 def wait_healthy(url: str) -> None:
-    """Until the Streamlit server at `url` answers (at most a minute)."""
+    """Until the Streamlit server at `url` answers; a test fails saying so after a minute
+    (rather than on the page it could not open)."""
     for _ in range(120):
         try:
             urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
             return
         except OSError:
             time.sleep(0.5)
+    pytest.fail(f"The dashboard at {url} did not answer within a minute.")
 
 
 def chrome(profile):
