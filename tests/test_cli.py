@@ -132,3 +132,18 @@ def test_the_readme_commands_run_as_written():
     bare = re.findall(r"(?<!\.venv/bin/)(?<!\w)python -m [\w.]+ ?\S*", readme)
     assert bare == ["python -m core …`);"]  # only after `source .venv/bin/activate`
     assert re.findall(r"\.venv/bin/python -m core \w+", readme)
+
+
+def test_the_register_is_being_read_before_pandas_is_imported():
+    # issue 11: `python -m core check|score|report` starts reading the file (and `report` its
+    # helpers) first, so the read overlaps the imports; a package that imported pandas on
+    # the way would take that overlap away
+    import subprocess
+    import sys
+
+    code = ("import sys; from core.store import prefetch; from core.reports import processes; "
+            "print(sorted({'pandas', 'numpy', 'yaml', 'pydantic'} & set(sys.modules)))")
+    p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "[]"
