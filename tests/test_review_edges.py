@@ -184,3 +184,26 @@ def test_an_as_of_view_derives_its_own_columns_not_the_whole_registers():
     view = as_of(reg, parse_period("2026-10").end)
     assert _folded(view, "respondent").index.equals(view.table.index)
     assert list(view.table.index) == [2]
+
+
+def test_a_view_before_an_extension_has_its_clocks_as_they_stood_then():
+    # R-STATS / R-EXTEND / R-STATE: as of a moment before the extension was recorded the
+    # clock stood unextended; a row without one keeps its due, its state at that moment
+    from core.rules.asof import as_of
+
+    reg = register_of([
+        {"id": "E", "received_at": "2026-10-08 09:00", "department": "Eng",
+         "extended_to": "2026-12-20", "extended_at": "2026-10-12 10:00",
+         "extension_reason": "parts on order"},
+        {"id": "K", "received_at": "2026-10-08 09:00", "department": "Eng"},
+    ], now="2026-11-24 10:00")
+    first = reg.clocks["first_reply"]
+    assert first.at[2, "extended"] and first.at[2, "state"] == "running"
+    assert first.at[3, "state"] == "overdue"
+    before = as_of(reg, pd.Timestamp("2026-10-11 12:00")).clocks["first_reply"]
+    assert not before.at[2, "extended"]
+    assert before.at[2, "due"] == before.at[3, "due"] == first.at[3, "due"]
+    assert list(before["state"]) == ["running", "running"]
+    after = as_of(reg, pd.Timestamp("2026-10-15 12:00")).clocks["first_reply"]
+    assert after.at[2, "extended"] and after.at[2, "due"] == pd.Timestamp("2026-12-20 23:59:59")
+    assert list(after["state"]) == ["running", "overdue"]
