@@ -104,6 +104,7 @@ class FakeSheets:
         self.tabs: list[Tab] = []
         self.metadata: list[dict] = []  # spreadsheet-level developer metadata
         self.calls: list[str] = []
+        self.requests: list[str] = []  # the kind of each batchUpdate request applied
         self.bytes_sent = 0
         self.bytes_received = 0
         self.faults: list[Fault] = []
@@ -517,6 +518,7 @@ class FakeSheets:
 
     def request(self, req: dict) -> dict:
         (kind, args), = req.items()
+        self.requests.append(kind)
         if kind == "addSheet":
             return {"addSheet": {"properties": {"sheetId": self.add_tab(
                 args["properties"]["title"]).id}}}
@@ -609,10 +611,11 @@ class FakeSheets:
             tab = self.by_id(rng["sheetId"])
             pattern = args["cell"].get("userEnteredFormat", {}).get("numberFormat", {}).get(
                 "pattern")
+            rows = tab.grid[rng.get("startRowIndex", 0):rng.get("endRowIndex")]
             for c in range(rng.get("startColumnIndex", 0), rng.get("endColumnIndex", 1)):
-                if pattern:
+                if pattern and "endRowIndex" not in rng:  # to the end: rows added later too
                     tab.column_formats[c] = pattern
-                for r in tab.grid[rng.get("startRowIndex", 0):]:
+                for r in rows:
                     if pattern:
                         r.formats[c] = pattern
             return {}

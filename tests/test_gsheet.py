@@ -726,3 +726,29 @@ def test_a_row_without_a_mark_and_no_row_given_is_found_without_reading_the_id_c
     assert update(ids[10], "Ma")[-1] == "A:A"
     rows = {r["id"]: r for r in rows_by_key(fake, schema, "Complaints")}
     assert (rows[ids[250]]["handler"], rows[ids[100]]["handler"]) == ("Li", "Wu")
+
+
+def test_a_date_recorded_on_a_sheet_init_never_formatted_shows_as_a_date(fake, store, schema):
+    # A register kept in a sheet made by hand (init never run): a milestone recorded from
+    # the app is shown in the sheet as a date, as an intake's dates are, not as a serial
+    # number; on a sheet init formatted, no call is added for it
+    tab = schema.tab("complaints")
+    header = [c.header("en") for c in tab.columns]
+    fake.add_tab("Complaints", [header])
+    typed_by_hand(fake, ["HAND1"])
+    when = dt.datetime(2026, 11, 25, 14, 30)
+    store.update("HAND1", {"first_reply_at": when}, seen={"version": ""}, user="clerk", now=when)
+    assert fake.requests.count("repeatCell") == 2  # the two dates written, one call
+    shown = fake.get("Complaints!A1:ZZ2", "FORMATTED_VALUE")
+    row = dict(zip(shown[0], shown[1], strict=False))
+    assert row[tab.column("first_reply_at").header("en")] == "2026-11-25 14:30"
+    assert row[tab.column("updated_at").header("en")] == "2026-11-25 14:30"
+    assert row[tab.column("received_at").header("en")] == "2026-11-03 09:00"  # as typed
+    store.init("en")
+    formats = fake.requests.count("repeatCell")
+    store.update("HAND1", {"dept_reply_at": when}, seen={"version": "1"}, user="clerk",
+                 now=when)
+    assert fake.requests.count("repeatCell") == formats
+    shown = fake.get("Complaints!A1:ZZ2", "FORMATTED_VALUE")
+    assert dict(zip(shown[0], shown[1], strict=False))[
+        tab.column("dept_reply_at").header("en")] == "2026-11-25 14:30"

@@ -697,9 +697,13 @@ class GSheetStore(Store):
             if reply is not None and not reply.get("totalUpdatedCells"):
                 raise NotFoundError(f"Complaint {complaint_id} is no longer in the register "
                                     f"(someone deleted its row); nothing was written.")
-            ok, audit_header = self._confirm(tab, title, lookup, layout, wanted, before,
-                                             version, user, audit_title)
+            key_at = {c: k for k, c in layout.cols.items()}
+            dates = {key_at[c.col]: c.value for c in plan.cells
+                     if isinstance(c.value, dt.datetime) and c.col in key_at}
+            ok, audit_header, layout = self._confirm(tab, title, lookup, layout, wanted,
+                                                     before, version, user, audit_title)
             if ok:
+                self._format_dates(tab, title, layout, match.row, dates)
                 if audit_title and plan.audit:
                     self._audit(audit_title, audit_header, plan.audit)
                 return plan
@@ -716,6 +720,28 @@ class GSheetStore(Store):
             "data": [{"dataFilter": lookup, "majorDimension": "ROWS", "values": [row]}]}),
             "writing the change", done=done)
 
+    def _format_dates(self, tab: Tab, title: str, layout: Layout, row: int,
+                      dates: dict[str, dt.datetime]) -> None:
+        """On a tab `init` never formatted, give the date cells just written (by column key)
+        the date format appended rows carry (cell_data): a RAW write leaves a date a serial
+        number, shown as one. One call, made only then. The format goes by row number (the
+        API has no other way); if the row moved meanwhile it lands on another cell of the
+        same date column, where it changes nothing that is shown."""
+        props = self._tabs().get(title, {})
+        if any(p.get("description") == PROTECTION_MARK for p in props.get("protectedRanges", [])):
+            return  # init formatted the whole date columns
+        sheet_id = props.get("properties", {}).get("sheetId")
+        requests_ = [{"repeatCell": {
+            "range": {"sheetId": sheet_id, "startRowIndex": row - 1, "endRowIndex": row,
+                      "startColumnIndex": layout.cols[k], "endColumnIndex": layout.cols[k] + 1},
+            "cell": {"userEnteredFormat": cell_data(v)["userEnteredFormat"]},
+            "fields": "userEnteredFormat.numberFormat"}}
+            for k, v in dates.items()
+            if k in layout.cols and tab.column(k).type in ("datetime", "date")]
+        if requests_ and sheet_id is not None:
+            self._call(lambda: self.sheet.batch_update({"requests": requests_}),
+                       "formatting the dates written")
+
     @staticmethod
     def _carries(values: list, layout: Layout, version: int, user: str) -> bool:
         """Whether the row as read back (under `layout`) holds this write's version stamp."""
@@ -725,11 +751,12 @@ class GSheetStore(Store):
 
     def _confirm(self, tab: Tab, title: str, lookup: dict, layout: Layout,
                  wanted: dict[int, object], before: list, version: int, user: str,
-                 audit_title: str | None) -> tuple[bool, list[object]]:
+                 audit_title: str | None) -> tuple[bool, list[object], Layout]:
         """Read the row back (with the Audit header, for the audit line): True once it
-        carries the change in the right columns. A header changed since the row was read (a
-        column moved or inserted by hand) is repaired: the cells written at the old positions
-        get their own values back, and the change is written at the new ones."""
+        carries the change in the right columns, and the header it was checked under. A header
+        changed since the row was read (a column moved or inserted by hand) is repaired: the
+        cells written at the old positions get their own values back, and the change is
+        written at the new ones."""
         filters = [lookup, {"a1Range": self._top(title)}]
         if audit_title:
             filters.append({"a1Range": self._top(audit_title)})
@@ -743,7 +770,7 @@ class GSheetStore(Store):
                                     "was written; nothing else was changed.")
             now_layout = Layout.of(tab, heads[0][1] if heads else [])
             if now_layout.same_as(layout):
-                return self._carries(rows[0][1], layout, version, user), audit_header
+                return self._carries(rows[0][1], layout, version, user), audit_header, layout
             # The keys we meant, at their new places; what we overwrote, back where it was.
             by_key = {k: wanted[c] for k, c in layout.cols.items() if c in wanted}
             old_pos = {str(h): i for i, h in enumerate(layout.header) if h not in (None, "")}
@@ -759,7 +786,7 @@ class GSheetStore(Store):
                     repair[now_layout.cols[k]] = v
             self._write_cells(lookup, repair, lambda: False)
             layout = now_layout
-        return False, []
+        return False, [], layout
 
     def _audit(self, title: str, header: list[object], lines: list[dict]) -> None:
         """Append audit lines once, whatever replies are lost."""
