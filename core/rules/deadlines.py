@@ -34,69 +34,98 @@ def blank(values: pd.Series) -> pd.Series:
     return values.isna()
 
 
-def _lengths(spec: ClockSpec, table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+NAT = np.datetime64("NaT", "us")
+EOD = END_OF_DAY.to_timedelta64().astype("timedelta64[us]")
+
+
+def _times(values: pd.Series) -> np.ndarray:
+    """A date-time column as datetime64[us] values (the typed table's own, not copied)."""
+    return values.to_numpy("datetime64[us]")
+
+
+def _midnight(t: np.ndarray) -> np.ndarray:
+    return t.astype("datetime64[D]").astype("datetime64[us]")
+
+
+def _lengths(spec: ClockSpec, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Per-row length and unit: a fixed number, by a column's value, or by a case. A blank
     `by` cell counts as the preset's `blank` value (and is a problem, see clock_problems)."""
     if isinstance(spec.length, dict):
         by = spec.length["by"]
         mapping = {k: float(v) for k, v in spec.length.items() if k not in ("by", "blank")}
         fallback = mapping[spec.length["blank"]]
-        length = table[by].map(mapping).fillna(fallback).astype(float)
+        length = table[by].map(mapping).fillna(fallback).to_numpy(float)
     else:
-        length = pd.Series(float(spec.length), index=table.index)
-    unit = pd.Series(spec.unit, index=table.index, dtype=object)
+        length = np.full(len(table), float(spec.length))
+    unit = np.full(len(table), spec.unit, dtype=object)
     for case in spec.cases:
-        hit = matches(table, case.get("if", {}))
+        hit = matches(table, case.get("if", {})).to_numpy()
         if "length" in case:
-            length = length.where(~hit, float(case["length"]))
+            length = np.where(hit, float(case["length"]), length)
         if "unit" in case:
-            unit = unit.where(~hit, case["unit"])
+            unit = np.where(hit, case["unit"], unit)
     return length, unit
 
 
-def due_times(start: pd.Series, length: pd.Series, unit: pd.Series,
-              cal: WorkCalendar) -> pd.Series:
+def due_times(start: np.ndarray, length: np.ndarray, unit: np.ndarray,
+              cal: WorkCalendar) -> np.ndarray:
     """Due time of each clock from its start, counted as R-COUNT says."""
-    due = pd.Series(pd.NaT, index=start.index, dtype="datetime64[us]")
-    started = start.notna()
-    day = start.dt.floor("D")
+    due = np.full(len(start), NAT)
+    started = ~np.isnat(start)
+    day = start.astype("datetime64[D]")
     for u in ("hours", "same_day", "days", "working_days"):
-        m = started & unit.eq(u)
+        m = started & (unit == u)
         if not m.any():
             continue
         s, n, d = start[m], length[m], day[m]
         if u == "hours":
-            due[m] = s + pd.to_timedelta(n, unit="h")
+            hours = pd.to_timedelta(n, unit="h").to_numpy()
+            due[m] = (s.astype("datetime64[ns]") + hours).astype("datetime64[us]")
         elif u == "same_day":
-            due[m] = d + END_OF_DAY
+            due[m] = d.astype("datetime64[us]") + EOD
         elif u == "days":  # start day not counted; a last day off rolls to the next working day
-            last = (d + pd.to_timedelta(n.round(), unit="D")).to_numpy("datetime64[D]")
-            rolled = np.where(n.to_numpy() > 0, cal.roll_forward(last), last)
-            due[m] = pd.to_datetime(rolled) + END_OF_DAY
+            last = d + np.round(n).astype(np.int64).astype("timedelta64[D]")
+            rolled = np.where(n > 0, cal.roll_forward(last), last)
+            due[m] = rolled.astype("datetime64[us]") + EOD
         else:  # working days after the start day
-            n_int = n.round().astype(np.int64).to_numpy()
-            last = cal.add_working_days(d.to_numpy("datetime64[D]"), n_int)
-            last = np.where(n_int > 0, last, d.to_numpy("datetime64[D]"))
-            due[m] = pd.to_datetime(last) + END_OF_DAY
+            n_int = np.round(n).astype(np.int64)
+            last = cal.add_working_days(d, n_int)
+            last = np.where(n_int > 0, last, d)
+            due[m] = last.astype("datetime64[us]") + EOD
     return due
 
 
-def due_soon_from(start: pd.Series, due: pd.Series, policy: Policy,
-                  cal: WorkCalendar) -> pd.Series:
+def due_soon_from(start: np.ndarray, due: np.ndarray, policy: Policy,
+                  cal: WorkCalendar) -> np.ndarray:
     """When a running clock becomes due soon: the shorter of the two windows of R-STATE."""
     frac = float(policy.settings["due_soon_fraction"])
-    by_fraction = due - (due - start) * frac
+    span = (due - start).astype(np.int64)  # microseconds; NaT spans are masked below
+    # the fraction of the span cut to the microsecond toward zero, as pandas multiplies
+    by_fraction = due - (span * frac).astype(np.int64).astype("timedelta64[us]")
+    by_fraction[np.isnat(due) | np.isnat(start)] = NAT
     n = int(policy.settings["due_soon_working_days"])
-    ok = due.notna()
-    by_days = pd.Series(pd.NaT, index=due.index, dtype="datetime64[us]")
+    ok = ~np.isnat(due)
+    by_days = np.full(len(due), NAT)
     if ok.any() and n > 0:
-        days = due[ok].dt.floor("D").to_numpy("datetime64[D]")
+        days = due[ok].astype("datetime64[D]")
         for _ in range(n):
             days = cal.previous_working_day(days)
-        by_days[ok] = pd.to_datetime(days) + (due[ok] - due[ok].dt.floor("D")).to_numpy()
-    a, b = by_fraction.to_numpy(), by_days.to_numpy()  # the later of the two, NaT skipped
-    later = np.where(np.isnat(a), b, np.where(np.isnat(b), a, np.maximum(a, b)))
-    return pd.Series(later, index=due.index)
+        by_days[ok] = days.astype("datetime64[us]") + (due[ok] - _midnight(due[ok]))
+    a, b = by_fraction, by_days  # the later of the two, NaT skipped
+    return np.where(np.isnat(a), b, np.where(np.isnat(b), a, np.maximum(a, b)))
+
+
+def _start(spec: ClockSpec, table: pd.DataFrame) -> np.ndarray:
+    start = np.full(len(table), NAT)
+    for col in spec.start:
+        value = _times(table[col])
+        if col in spec.start_if:
+            value = np.where(matches(table, spec.start_if[col]).to_numpy(), value, NAT)
+        start = np.where(np.isnat(start), value, start)
+    rejected = table["accepted"].eq(False).fillna(False).to_numpy(bool)
+    applies = (table["kind"].to_numpy() == "complaint") & (
+        ~rejected | (spec.stop in ("accepted_at", "first_reply_at")))
+    return np.where(applies, start, NAT)
 
 
 def clock_start(spec: ClockSpec, table: pd.DataFrame) -> pd.Series:
@@ -104,24 +133,15 @@ def clock_start(spec: ClockSpec, table: pd.DataFrame) -> pd.Series:
     start milestone (a conditional one only on matching rows), for complaints only (R-KIND);
     a rejected complaint keeps just the clocks that end with the decision or the reply
     telling the complainant (R-ACCEPT)."""
-    start = pd.Series(pd.NaT, index=table.index, dtype="datetime64[us]")
-    for col in spec.start:
-        value = table[col]
-        if col in spec.start_if:
-            value = value.where(matches(table, spec.start_if[col]))
-        start = start.fillna(value)
-    applies = table["kind"].eq("complaint") & (
-        ~table["accepted"].eq(False).fillna(False).astype(bool)
-        | (spec.stop in ("accepted_at", "first_reply_at")))
-    return start.where(applies)
+    return pd.Series(_start(spec, table), index=table.index)
 
 
-def _extension(table: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+def _extension(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The extension's new due time (a date alone means the end of that day) and when it
     was recorded."""
-    ext = table["extended_to"]
-    ext = ext.where(ext != ext.dt.floor("D"), ext + END_OF_DAY)
-    return ext, table["extended_at"]
+    ext = _times(table["extended_to"])
+    ext = np.where(ext == _midnight(ext), ext + EOD, ext)
+    return ext, _times(table["extended_at"])
 
 
 def clock_frame(spec: ClockSpec, table: pd.DataFrame, policy: Policy, cal: WorkCalendar,
@@ -131,35 +151,37 @@ def clock_frame(spec: ClockSpec, table: pd.DataFrame, policy: Policy, cal: WorkC
     start, original_due, due (after an extension), stop (the milestone recorded), end (the
     stop, else the closing: closing a complaint stops its clocks), state (R-STATE),
     extended (R-EXTEND applied), late_extension (an extension recorded after this clock's
-    due time, which cannot rescue it).
+    due time, which cannot rescue it). Computed on the columns' arrays (numpy), row by row.
     """
-    start = clock_start(spec, table)
+    start = _start(spec, table)
     if spec.when:
-        start = start.where(matches(table, spec.when))
+        start = np.where(matches(table, spec.when).to_numpy(), start, NAT)
+    started = ~np.isnat(start)
     length, unit = _lengths(spec, table)
     original = due_times(start, length, unit, cal)
-    stop = table[spec.stop]
-    if spec.stop_also:
-        stop = pd.concat([stop, *(table[c] for c in spec.stop_also)], axis=1).min(axis=1)
-    end = stop.fillna(table["closed_at"].where(start.notna()))
+    stop = _times(table[spec.stop])
+    for col in spec.stop_also:  # the earliest of them
+        other = _times(table[col])
+        stop = np.where(np.isnat(stop) | (other < stop), other, stop)
+    end = np.where(np.isnat(stop), np.where(started, _times(table["closed_at"]), NAT), stop)
+    open_ = np.isnat(end)
     # R-EXTEND: an extension applies to the clocks still running when it was recorded; one
     # recorded after a clock's due time leaves that clock as it was. Without `extended_at`
     # it is taken as recorded in time (the row carries a problem asking when).
     ext_to, ext_at = _extension(table)
     # R-EXTEND: an extension needs its reason; without one it moves no clock (a problem)
-    offered = (start.notna() & ext_to.notna() & (ext_to > original)
-               & ~blank(table["extension_reason"]))
-    recorded = ext_at.fillna(original)
-    running = (start <= recorded) & (end.isna() | (end > recorded))
+    offered = started & (ext_to > original) & ~blank(table["extension_reason"]).to_numpy()
+    recorded = np.where(np.isnat(ext_at), original, ext_at)
+    running = (start <= recorded) & (open_ | (end > recorded))
     in_time = recorded <= original
-    extended = (offered & running & in_time).astype(bool)
-    late_ext = (offered & ext_at.notna() & ~in_time & (start <= ext_at)
-                & (end.isna() | (end > original))).astype(bool)
-    due = original.where(~extended, ext_to)
+    extended = offered & running & in_time
+    late_ext = offered & ~np.isnat(ext_at) & ~in_time & (start <= ext_at) & (
+        open_ | (end > original))
+    due = np.where(extended, ext_to, original)
     soon = due_soon_from(start, due, policy, cal)
-    now_ts = pd.Timestamp(now)
+    now_us = np.datetime64(pd.Timestamp(now).to_datetime64(), "us")
     state = np.select(
-        [start.isna(), end.notna() & (end <= due), end.notna(), due < now_ts, soon <= now_ts],
+        [~started, ~open_ & (end <= due), ~open_, due < now_us, soon <= now_us],
         ["", "met", "missed", "overdue", "due_soon"], default="running")
     return pd.DataFrame({"start": start, "due": due, "stop": stop, "end": end, "state": state,
                          "extended": extended, "original_due": original,
@@ -221,7 +243,7 @@ def clock_problems(table: pd.DataFrame, policy: Policy, clocks: dict[str, pd.Dat
                 out.append(Problem(int(r), column, code, params(r) if params else {}))
 
     complaint = table["kind"].eq("complaint")
-    ext_to, ext_at = _extension(table)
+    ext_to, ext_at = (pd.Series(v, index=table.index) for v in _extension(table))
     add(complaint & ext_to.notna() & blank(table["extension_reason"]), "extension_reason",
         "extension_without_reason")
     add(complaint & ext_to.notna() & ext_at.isna(), "extended_at", "extension_when")
