@@ -744,9 +744,20 @@ def test_a_date_recorded_on_a_sheet_init_never_formatted_shows_as_a_date(fake, s
     assert row[tab.column("first_reply_at").header("en")] == "2026-11-25 14:30"
     assert row[tab.column("updated_at").header("en")] == "2026-11-25 14:30"
     assert row[tab.column("received_at").header("en")] == "2026-11-03 09:00"  # as typed
+    # a format call that fails does not fail the change, which is saved (and read as a date)
+    fake.fail("500", f"{fake.key}:batchUpdate", times=20)  # not values:batchUpdate…
+    later = dt.datetime(2026, 11, 26, 9, 0)
+    store.update("HAND1", {"callback_at": later}, seen={"version": "1"}, user="clerk",
+                 now=later)
+    fake.faults.clear()
+    from core.store.gsheet import serial
+
+    saved = fake.get("Complaints!A1:ZZ2", "UNFORMATTED_VALUE")
+    assert dict(zip(saved[0], saved[1], strict=False))[
+        tab.column("callback_at").header("en")] == serial(later)
     store.init("en")
     formats = fake.requests.count("repeatCell")
-    store.update("HAND1", {"dept_reply_at": when}, seen={"version": "1"}, user="clerk",
+    store.update("HAND1", {"dept_reply_at": when}, seen={"version": "2"}, user="clerk",
                  now=when)
     assert fake.requests.count("repeatCell") == formats
     shown = fake.get("Complaints!A1:ZZ2", "FORMATTED_VALUE")

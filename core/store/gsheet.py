@@ -32,6 +32,7 @@ and tagged, and the tag is checked against the row's number before anything is w
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -703,9 +704,10 @@ class GSheetStore(Store):
             ok, audit_header, layout = self._confirm(tab, title, lookup, layout, wanted,
                                                      before, version, user, audit_title)
             if ok:
-                self._format_dates(tab, title, layout, match.row, dates)
                 if audit_title and plan.audit:
                     self._audit(audit_title, audit_header, plan.audit)
+                with contextlib.suppress(RegisterError):  # the change is saved; only its look
+                    self._format_dates(tab, title, layout, match.row, dates)
                 return plan
         raise RegisterError(f"The change to {complaint_id} could not be confirmed in the sheet; "
                             f"reload it and check whether it is there.")
