@@ -109,6 +109,13 @@ def raw_value(value: object) -> object:
     return value
 
 
+def date_format(column_type: str) -> dict:
+    """The number format `init` gives a date-time or date column."""
+    if column_type == "datetime":
+        return {"type": "DATE_TIME", "pattern": DATE_PATTERN}
+    return {"type": "DATE", "pattern": "yyyy-mm-dd"}
+
+
 def cell_data(value: object) -> dict:
     """A cell for updateCells/appendCells: text as stringValue, never parsed as a formula."""
     if isinstance(value, dt.datetime):
@@ -670,6 +677,7 @@ class GSheetStore(Store):
         version = (version if isinstance(version, int) else 0) + 1
         audit_title = self._title("audit", required=False)
         plan: UpdatePlan | None = None
+        dates: dict[str, dt.datetime] = {}
         hint = parse_int(seen.get("row"))  # where the caller's read had it (core.commands.intake)
         for _ in range(3):
             lookup, layout, match = self._locate(tab, title, complaint_id,
@@ -686,6 +694,7 @@ class GSheetStore(Store):
                         self._audit(audit_title, self._header(audit_title,
                                                               self.schema.tab("audit")),
                                     mine.audit)
+                    self._format_dates(tab, title, layout, match.row, dates)
                     return mine
                 raise
             wanted = {c.col: raw_value(c.value) for c in plan.cells}
@@ -701,13 +710,12 @@ class GSheetStore(Store):
             key_at = {c: k for k, c in layout.cols.items()}
             dates = {key_at[c.col]: c.value for c in plan.cells
                      if isinstance(c.value, dt.datetime) and c.col in key_at}
-            ok, audit_header, layout = self._confirm(tab, title, lookup, layout, wanted,
-                                                     before, version, user, audit_title)
+            ok, audit_header, layout, row = self._confirm(tab, title, lookup, layout, wanted,
+                                                          before, version, user, audit_title)
             if ok:
                 if audit_title and plan.audit:
                     self._audit(audit_title, audit_header, plan.audit)
-                with contextlib.suppress(RegisterError):  # the change is saved; only its look
-                    self._format_dates(tab, title, layout, match.row, dates)
+                self._format_dates(tab, title, layout, row, dates)
                 return plan
         raise RegisterError(f"The change to {complaint_id} could not be confirmed in the sheet; "
                             f"reload it and check whether it is there.")
@@ -724,11 +732,11 @@ class GSheetStore(Store):
 
     def _format_dates(self, tab: Tab, title: str, layout: Layout, row: int,
                       dates: dict[str, dt.datetime]) -> None:
-        """On a tab `init` never formatted, give the date cells just written (by column key)
-        the date format appended rows carry (cell_data): a RAW write leaves a date a serial
-        number, shown as one. One call, made only then. The format goes by row number (the
-        API has no other way); if the row moved meanwhile it lands on another cell of the
-        same date column, where it changes nothing that is shown."""
+        """On a tab `init` never formatted, give the date cells just written (by column key,
+        on sheet row `row` where the change was read back) the format `init` gives their
+        columns: a RAW write leaves a date a serial number, shown as one. One call, tried
+        once and only then: the change is saved and audited already, a failure leaves only
+        its look (the register reads the number as the same moment)."""
         props = self._tabs().get(title, {})
         if any(p.get("description") == PROTECTION_MARK for p in props.get("protectedRanges", [])):
             return  # init formatted the whole date columns
@@ -736,13 +744,12 @@ class GSheetStore(Store):
         requests_ = [{"repeatCell": {
             "range": {"sheetId": sheet_id, "startRowIndex": row - 1, "endRowIndex": row,
                       "startColumnIndex": layout.cols[k], "endColumnIndex": layout.cols[k] + 1},
-            "cell": {"userEnteredFormat": cell_data(v)["userEnteredFormat"]},
+            "cell": {"userEnteredFormat": {"numberFormat": date_format(tab.column(k).type)}},
             "fields": "userEnteredFormat.numberFormat"}}
-            for k, v in dates.items()
-            if k in layout.cols and tab.column(k).type in ("datetime", "date")]
-        if requests_ and sheet_id is not None:
-            self._call(lambda: self.sheet.batch_update({"requests": requests_}),
-                       "formatting the dates written")
+            for k in dates if k in layout.cols and tab.column(k).type in ("datetime", "date")]
+        if requests_ and sheet_id is not None and row > 0:
+            with contextlib.suppress(APIError, requests.RequestException, RefreshError):
+                self.sheet.batch_update({"requests": requests_})
 
     @staticmethod
     def _carries(values: list, layout: Layout, version: int, user: str) -> bool:
@@ -753,9 +760,10 @@ class GSheetStore(Store):
 
     def _confirm(self, tab: Tab, title: str, lookup: dict, layout: Layout,
                  wanted: dict[int, object], before: list, version: int, user: str,
-                 audit_title: str | None) -> tuple[bool, list[object], Layout]:
+                 audit_title: str | None) -> tuple[bool, list[object], Layout, int]:
         """Read the row back (with the Audit header, for the audit line): True once it
-        carries the change in the right columns, and the header it was checked under. A header
+        carries the change in the right columns, the header it was checked under and the
+        sheet row it was found on. A header
         changed since the row was read (a column moved or inserted by hand) is repaired: the
         cells written at the old positions get their own values back, and the change is
         written at the new ones."""
@@ -772,7 +780,8 @@ class GSheetStore(Store):
                                     "was written; nothing else was changed.")
             now_layout = Layout.of(tab, heads[0][1] if heads else [])
             if now_layout.same_as(layout):
-                return self._carries(rows[0][1], layout, version, user), audit_header, layout
+                return (self._carries(rows[0][1], layout, version, user), audit_header, layout,
+                        _row_of_range(rows[0][0]))
             # The keys we meant, at their new places; what we overwrote, back where it was.
             by_key = {k: wanted[c] for k, c in layout.cols.items() if c in wanted}
             old_pos = {str(h): i for i, h in enumerate(layout.header) if h not in (None, "")}
@@ -788,7 +797,7 @@ class GSheetStore(Store):
                     repair[now_layout.cols[k]] = v
             self._write_cells(lookup, repair, lambda: False)
             layout = now_layout
-        return False, [], layout
+        return False, [], layout, 0
 
     def _audit(self, title: str, header: list[object], lines: list[dict]) -> None:
         """Append audit lines once, whatever replies are lost."""
@@ -878,9 +887,7 @@ class GSheetStore(Store):
                     done.append(f"added a dropdown to {title} {col.header(lang)}")
                 if col.type in ("datetime", "date"):
                     requests_.append({"repeatCell": {"range": rng, "cell": {"userEnteredFormat": {
-                        "numberFormat": {"type": "DATE_TIME" if col.type == "datetime" else "DATE",
-                                         "pattern": DATE_PATTERN if col.type == "datetime"
-                                         else "yyyy-mm-dd"}}},
+                        "numberFormat": date_format(col.type)}},
                         "fields": "userEnteredFormat.numberFormat"}})
             if key == "complaints" and not marked:
                 for k in BOOKKEEPING:
