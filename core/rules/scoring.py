@@ -90,6 +90,13 @@ def _late_clock(reg: Register, clock_id: str | None, kind: str, period,
                          "units": units[pick], "extra": extra[pick], "exempt": exempt[pick]})
 
 
+def _persons(reg: Register) -> pd.Series:
+    """Rows whose respondent is a person, not a department (R-SCORE-3)."""
+    t = reg.table
+    dept_names = {norm(n) for n in reg.departments} | set(fold(t["department"]))
+    return t["respondent"].ne("") & ~fold(t["respondent"]).isin(dept_names)
+
+
 def department_scores(reg: Register, period_text: str) -> dict:
     """Each department's points for the cycle, with the deductions and exemptions behind them.
 
@@ -97,7 +104,9 @@ def department_scores(reg: Register, period_text: str) -> dict:
     period = parse_period(period_text)
     sc = reg.policy.scoring
     t = reg.table
-    repeats = _repeats(reg, sc.get("rectification_clock"))
+    rect = sc.get("rectification_clock")
+    # the same for every cycle of this register (a report scores each month of a quarter)
+    repeats = reg.derived(("score_repeats", rect), lambda: _repeats(reg, rect))
     late = pd.concat([_late_clock(reg, sc.get("result_clock"), "result", period, repeats),
                       _late_clock(reg, sc.get("rectification_clock"), "rectification", period,
                                   repeats)])
@@ -123,8 +132,7 @@ def department_scores(reg: Register, period_text: str) -> dict:
         d["deductions"].append(entry)
         d["points_lost"] += entry["points"]
     in_period = period.contains(t["received_at"]) & t["department"].ne("")
-    dept_names = {norm(n) for n in reg.departments} | set(fold(t["department"]))
-    person = t["respondent"].ne("") & ~fold(t["respondent"]).isin(dept_names)
+    person = reg.derived(("score_person",), lambda: _persons(reg))
     praise = t[in_period & t["kind"].eq("praise") & person]
     for (dname, who), n in praise.groupby(["department", "respondent"]).size().items():
         if n >= sc["praise_min_count"]:  # R-SCORE-3: repeatedly praised
