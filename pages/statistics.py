@@ -20,7 +20,7 @@ def pack_button(reg, period: str) -> None:
     it; any document that could not be made is said in the page, in plain words."""
     key = (period, lang(), reg.now)
     if st.button(t("pack_make"), key="pack_make"):
-        with st.spinner(t("reading")):
+        with st.spinner(t("pack_making")):
             st.session_state["pack_made"] = (key, *pack_zip(reg, period, lang()))
     made = st.session_state.get("pack_made")
     if not made or made[0] != key:
@@ -71,7 +71,8 @@ if reg is not None:
             last.asfreq("Q") - 4, last.asfreq("Q"), freq="Q")][::-1]
     period = st.selectbox(t(f"pick_{kind}"), options, key=f"stats_{kind}")  # not 统计周期 twice
     reg = seen_by(reg, person)  # every figure from the rows this person may open (R-RECUSE)
-    sections = shown_sections(reg, period, lang())
+    with st.spinner(t("stats_building")):  # shown only when it takes over half a second
+        sections = shown_sections(reg, period, lang())
     st.caption(generated(reg, period, lang()))  # every figure is as of the period's end
     if may(person, "report"):
         pack_button(reg, period)
