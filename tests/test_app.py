@@ -115,7 +115,7 @@ def test_intake_adds_exactly_one_row_and_shows_the_number_and_due_times(demo_pat
     msg = at.success[0].value
     assert msg.startswith("Registered as TS20261124") and "First reply: due 2026-12-01 23:59" in msg
     audit = openpyxl.load_workbook(path)["操作日志"]
-    assert audit.cell(row=audit.max_row, column=4).value == "created"
+    assert audit.cell(row=audit.max_row, column=4).value == "新建"  # the sheet's language
 
 
 def test_intake_problems_show_next_to_the_fields_and_nothing_is_written(demo_path, tmp_path):

@@ -242,7 +242,7 @@ def test_two_clerks_with_the_same_number_end_with_two_numbers_each_told_its_own(
     assert rows == {"clerk B": pending["b"], "clerk A": told_a}
     assert sorted(rows.values()) == ["TS20261124001", "TS20261124002"]
     audit = [r[2:6] for r in fake.tab("Audit").rows[1:]]
-    assert ["TS20261124002", "id", "TS20261124001", "TS20261124002"] in audit  # A moved on
+    assert ["TS20261124002", "Complaint No.", "TS20261124001", "TS20261124002"] in audit  # A moved
 
 
 def test_a_column_inserted_after_the_read_does_not_shift_the_intake(fake, store, schema):
@@ -355,7 +355,7 @@ def test_concurrent_intakes_with_faults_sorts_inserts_deletes_and_moves(fake, sc
     assert len(told) == 60
     # every saved intake has one "created" line, and its renumberings lead to the number told
     audit = fake.tab("Audit").rows[1:]
-    renamed = {(r[1], r[4]): r[5] for r in audit if r[3] == "id"}
+    renamed = {(r[1], r[4]): r[5] for r in audit if r[3] == "Complaint No."}  # its words
     finals = []
     for r in (r for r in audit if r[3] == "created"):
         number = r[2]

@@ -84,7 +84,7 @@ def test_three_processes_adding_complaints_at_once_end_with_as_many_rows_and_num
     assert (len(t), t["id"].nunique(), lost, duplicated, wrong) == (3 * each, 3 * each, 0, 0, 0)
     assert sorted(t["id"]) == [f"TS20261124{n:03d}" for n in range(1, 3 * each + 1)]
     assert reg.problems == []
-    created = [r for r in WorkbookStore(book, schema).read().tabs["audit"].rows if r[3] == "created"]
+    created = [r for r in WorkbookStore(book, schema).read().tabs["audit"].rows if r[3] == "新建"]
     assert len(created) == 3 * each
 
 

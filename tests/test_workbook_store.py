@@ -281,3 +281,26 @@ def test_a_table_workbook_keeps_text_as_text_and_names_sheets_as_excel_compares_
     assert cells == [("=1+1", "s"), ("0012", "s"), ("http://example.com", "s"), ("-3", "s")]
     assert [c.value for c in ws["B"][1:]] == [1, 2.5, None, 4]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.xlsx"]  # no temporary left
+
+
+@pytest.mark.parametrize(("lang", "word"), [("zh", "新建"), ("en", "created")])
+def test_a_new_complaints_audit_line_is_in_the_sheets_language_and_names_who_added_it(
+        tmp_path, schema, lang, word):
+    # the Audit tab as people read it: the first line of a complaint says "created" in the
+    # sheet's own language (the other lines name the sheet's column headers); the register
+    # knows who added each complaint from it, as from the English word written before
+    path = tmp_path / "r.xlsx"
+    store = WorkbookStore(path, schema)
+    store.init(lang)
+    when = dt.datetime(2026, 11, 24, 10, 0)
+    cid = store.add_complaints([{"received_at": when, "subject": "电梯停运", "version": 1,
+                                 "updated_at": when, "updated_by": "王芳"}],
+                               prefix="TS", user="王芳", now=when)[0]
+    book = WorkbookStore(path, schema).read()
+    assert [r[1:5] for r in book.tabs["audit"].rows] == [["王芳", cid, word, ""]]
+    assert build_register(book, schema, now=when).creators == {cid: "王芳"}
+    ws = openpyxl.load_workbook(path)[book.tabs["audit"].title]
+    ws.cell(row=2, column=4).value = "created"  # as an earlier version wrote it
+    ws.parent.save(path)
+    assert build_register(WorkbookStore(path, schema).read(), schema, now=when).creators == {
+        cid: "王芳"}

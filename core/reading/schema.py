@@ -310,6 +310,14 @@ class Tab(Entry):
         """Column key by folded spelling (key, zh, en, aliases)."""
         return {norm(s): c.key for c in self.columns for s in c.spellings()}
 
+    def header_lang(self, headers: list[object]) -> str:
+        """The language a header row is written in: "en" when more of its cells are the
+        columns' English names than their Chinese ones, else "zh"."""
+        texts = {str(h).strip() for h in headers if h not in (None, "")}
+        zh = sum(1 for c in self.columns if c.zh in texts)
+        en = sum(1 for c in self.columns if c.en in texts)
+        return "en" if en > zh else "zh"
+
     def match_headers(self, headers: list[object]) -> dict[str, int]:
         """Map column keys to 0-based positions of the given header row (first match wins)."""
         wanted = self.header_keys

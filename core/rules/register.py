@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import RegisterError
-from core.reading.i18n import message
+from core.reading.i18n import label, message
 from core.reading.parse import text_of
 from core.reading.raw import RawBook
 from core.reading.schema import Schema
@@ -42,6 +42,11 @@ class Notice:
             params["message"] = params["message"].message(params.pop("tab"), lang)
         params.pop("tab", None)
         return message("warnings", self.code, lang, **params)
+
+
+#: the Audit tab's field of a complaint's first line, in either language (and as written
+#: before it was said in the sheet's language)
+CREATED = frozenset({"created", label("audit_created", "zh"), label("audit_created", "en")})
 
 
 @dataclass
@@ -177,14 +182,11 @@ def build_register(book: RawBook, schema: Schema, *, policy_name: str | None = N
     if "departments" in book.tabs and book.tabs["departments"].header:
         dtab = schema.tab("departments")
         depts = [n for n in raw_frame(dtab, book.tabs["departments"])["name"].map(text_of) if n]
-    header = book.tabs["complaints"].header
-    ctab = schema.tab("complaints")
-    zh = sum(1 for h in header if any(text_of(h) == c.zh for c in ctab.columns))
-    en = sum(1 for h in header if any(text_of(h) == c.en for c in ctab.columns))
+    sheet_lang = schema.tab("complaints").header_lang(book.tabs["complaints"].header)
     audit_ids, creators = _audit(book, schema)
     return Register(schema, policy, cal, table, problems, notices, clocks, flags,
                     local_now, depts, settings, source=source,
-                    sheet_lang="en" if en > zh else "zh", audit_ids=audit_ids,
+                    sheet_lang=sheet_lang, audit_ids=audit_ids,
                     users=read_users(book, schema), creators=creators)
 
 
@@ -219,6 +221,6 @@ def _audit(book: RawBook, schema: Schema) -> tuple[tuple[str, ...], dict[str, st
             cid = text_of(r[c])
             ids.add(cid)
             if f is not None and u is not None and max(f, u) < len(r) \
-                    and text_of(r[f]) == "created":
+                    and text_of(r[f]) in CREATED:
                 creators.setdefault(cid, text_of(r[u]))
     return tuple(ids), creators

@@ -43,6 +43,17 @@ def audit_lines(now: dt.datetime, user: str, complaint_id: str,
              "old": old, "new": new} for k, (old, new) in changes.items()]
 
 
+def created_lines(now: dt.datetime, user: str, numbers: list[str], subjects: list[object],
+                  lang: str) -> list[dict[str, object]]:
+    """The audit line of each new complaint: its field says "created" in the sheet's
+    language (core.rules.register reads it back to know who added the complaint)."""
+    from core.reading.i18n import label
+
+    word = label("audit_created", lang)
+    return [line for cid, subject in zip(numbers, subjects, strict=True)
+            for line in audit_lines(now, user, cid, {word: ("", text_of(subject))})]
+
+
 def record_row(tab: Tab, header: list[object], record: dict[str, object]) -> list[object]:
     """A record laid out along an existing header row; a key without a column is an error."""
     cols = tab.match_headers(header)

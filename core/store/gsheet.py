@@ -59,6 +59,7 @@ from core.store.base import (
     Store,
     UpdatePlan,
     audit_lines,
+    created_lines,
     plan_update,
     record_row,
 )
@@ -424,8 +425,8 @@ class GSheetStore(Store):
             if audit_title:
                 requests_.append(self._audit_request(
                     audit_title, snap.audit_header,
-                    audit_lines(now, user, number,
-                                {"created": ("", text_of(record.get("subject")))})))
+                    created_lines(now, user, [number], [record.get("subject")],
+                                  tab.header_lang(snap.layout.header))))
             try:
                 self._call(lambda body={"requests": requests_}: self.sheet.batch_update(body),
                            "adding the complaint", done=mine)
@@ -522,8 +523,10 @@ class GSheetStore(Store):
         s, n = self._split(prefix, new)
         snap.marker[s] = max(snap.marker.get(s, 0), n)
         if audit_title:
+            name = self.schema.tab("complaints").column("id").header(
+                self.schema.tab("complaints").header_lang(layout.header))
             requests_.append(self._audit_request(audit_title, snap.audit_header,
-                                                 audit_lines(now, user, new, {"id": (old, new)})))
+                                                 audit_lines(now, user, new, {name: (old, new)})))
         self._call(lambda: self.sheet.batch_update({"requests": requests_}),
                    "renumbering the new row")
 

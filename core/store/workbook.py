@@ -33,7 +33,7 @@ from core.store import columns, xlsx_append
 from core.store.base import (
     Store,
     UpdatePlan,
-    audit_lines,
+    created_lines,
     plan_update,
     record_row,
 )
@@ -410,7 +410,9 @@ class WorkbookStore(Store):
                 header = self._xml_header(x, title, tab)
                 x.append_rows(title, [record_row(tab, header, {**r, "id": i})
                                       for r, i in zip(records, ids, strict=True)])
-                self._fast_audit(x, _created(records, ids, user, now))
+                subjects = [r.get("subject") for r in records]
+                self._fast_audit(x, created_lines(now, user, ids, subjects,
+                                                  tab.header_lang(header)))
                 return ids
             done, ids = self._fast(fast)
             if done:
@@ -426,7 +428,9 @@ class WorkbookStore(Store):
                                lambda stem: serials_in(stem, texts))
                 self._append_ws(ws, tab, [{**r, "id": i} for r, i in
                                           zip(records, ids, strict=True)])
-                self._audit_ws(wb, _created(records, ids, user, now))
+                lang = tab.header_lang(self._ws_header(ws, tab)[1])
+                subjects = [r.get("subject") for r in records]
+                self._audit_ws(wb, created_lines(now, user, ids, subjects, lang))
             return ids
 
     def update(self, complaint_id, changes, *, seen, user, now) -> UpdatePlan:
@@ -542,12 +546,6 @@ def _column_texts(ws, tab: Tab, key: str, header_of) -> list[str]:
         return []
     return [text_of(r[0]) for r in ws.iter_rows(min_row=header_row + 1, min_col=col + 1,
                                                  max_col=col + 1, values_only=True)]
-
-
-def _created(records: list[dict], ids: list[str], user: str, now: dt.datetime) -> list[dict]:
-    """The audit line of each new complaint."""
-    return [line for r, i in zip(records, ids, strict=True)
-            for line in audit_lines(now, user, i, {"created": ("", text_of(r.get("subject")))})]
 
 
 def write_tables(path: str | os.PathLike, tables: list[tuple[str, object]]) -> Path:
