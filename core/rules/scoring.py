@@ -105,7 +105,7 @@ def department_scores(reg: Register, period_text: str) -> dict:
     sc = reg.policy.scoring
     t = reg.table
     rect = sc.get("rectification_clock")
-    # the same for every cycle of this register (a report scores each month of a quarter)
+    # the same for every cycle of this register (the scores page asks for month after month)
     repeats = reg.derived(("score_repeats", rect), lambda: _repeats(reg, rect))
     late = pd.concat([_late_clock(reg, sc.get("result_clock"), "result", period, repeats),
                       _late_clock(reg, sc.get("rectification_clock"), "rectification", period,

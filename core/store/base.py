@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from core.errors import ConflictError, NotFoundError, RegisterError
+from core.reading.i18n import label
 from core.reading.parse import parse_int, text_of
 from core.reading.raw import RawBook, RawTab
 from core.reading.schema import Schema, Tab, norm
@@ -47,8 +48,6 @@ def created_lines(now: dt.datetime, user: str, numbers: list[str], subjects: lis
                   lang: str) -> list[dict[str, object]]:
     """The audit line of each new complaint: its field says "created" in the sheet's
     language (core.rules.register reads it back to know who added the complaint)."""
-    from core.reading.i18n import label
-
     word = label("audit_created", lang)
     return [line for cid, subject in zip(numbers, subjects, strict=True)
             for line in audit_lines(now, user, cid, {word: ("", text_of(subject))})]
