@@ -680,7 +680,7 @@ class GSheetStore(Store):
         version = (version if isinstance(version, int) else 0) + 1
         audit_title = self._title("audit", required=False)
         plan: UpdatePlan | None = None
-        dates: dict[str, dt.datetime] = {}
+        dates: set[str] = set()  # the keys of the date cells the last attempt wrote
         hint = parse_int(seen.get("row"))  # where the caller's read had it (core.commands.intake)
         for _ in range(3):
             lookup, layout, match = self._locate(tab, title, complaint_id,
@@ -711,7 +711,7 @@ class GSheetStore(Store):
                 raise NotFoundError(f"Complaint {complaint_id} is no longer in the register "
                                     f"(someone deleted its row); nothing was written.")
             key_at = {c: k for k, c in layout.cols.items()}
-            dates = {key_at[c.col]: c.value for c in plan.cells
+            dates = {key_at[c.col] for c in plan.cells
                      if isinstance(c.value, dt.datetime) and c.col in key_at}
             ok, audit_header, layout, row = self._confirm(tab, title, lookup, layout, wanted,
                                                           before, version, user, audit_title)
@@ -734,7 +734,7 @@ class GSheetStore(Store):
             "writing the change", done=done)
 
     def _format_dates(self, tab: Tab, title: str, layout: Layout, row: int,
-                      dates: dict[str, dt.datetime]) -> None:
+                      dates: set[str]) -> None:
         """On a tab `init` never formatted, give the date cells just written (by column key,
         on sheet row `row` where the change was read back) the format `init` gives their
         columns: a RAW write leaves a date a serial number, shown as one. One call, tried
@@ -766,10 +766,9 @@ class GSheetStore(Store):
                  audit_title: str | None) -> tuple[bool, list[object], Layout, int]:
         """Read the row back (with the Audit header, for the audit line): True once it
         carries the change in the right columns, the header it was checked under and the
-        sheet row it was found on. A header
-        changed since the row was read (a column moved or inserted by hand) is repaired: the
-        cells written at the old positions get their own values back, and the change is
-        written at the new ones."""
+        sheet row it was found on. A header changed since the row was read (a column moved or
+        inserted by hand) is repaired: the cells written at the old positions get their own
+        values back, and the change is written at the new ones."""
         filters = [lookup, {"a1Range": self._top(title)}]
         if audit_title:
             filters.append({"a1Range": self._top(audit_title)})
