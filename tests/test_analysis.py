@@ -250,3 +250,17 @@ def test_a_closed_period_pack_is_the_same_bytes_whenever_produced():
     assert list(a) == ["2026-10-statistics.xlsx", "2026-10-report.html", "2026-10-report.pdf"]
     assert all(a[k] == b[k] for k in a)
     assert "数据截至 2026-10-31 24:00" in a["2026-10-report.html"].decode()
+
+
+@pytest.mark.parametrize(("now", "prev"), [(0.665, 0.8935), (0.9166, 0.8333), (0.125, 0.135),
+                                           (0.6667, 0.8889)])
+def test_a_change_in_points_is_the_difference_of_the_rates_as_shown(now, prev):
+    # R-STATS (comparison with the previous period): "67% this period, 89% the previous
+    # one (-22 points)" — the points a reader works out from the two percentages printed
+    from core.reports.analysis_sections import _change
+    from core.reports.sections import _fmt
+
+    def shown(v):
+        return int(_fmt(v, rate=True).rstrip("%"))
+    assert _change(now, prev, True, "en") == f"{shown(now) - shown(prev):+d} points"
+    assert _change(now, prev, True, "zh") == f"{shown(now) - shown(prev):+d} 个百分点"

@@ -26,11 +26,16 @@ def _labels(reg: Register, column: str, keys, lang: str) -> str:
     return ", ".join(_value_label(reg, column, k, lang) for k in keys)
 
 
+def _shown_percent(rate: float) -> int:
+    """A rate as the whole percentage the sections print (f"{rate:.0%}")."""
+    return int(f"{rate * 100:.0f}")
+
+
 def _change(now, prev, rate: bool, lang: str) -> str:
     if now is None or prev is None:
         return "—"
-    if rate:
-        return label("change_points", lang, d=round((now - prev) * 100))
+    if rate:  # the difference of the percentages as shown, so a reader's sum agrees
+        return label("change_points", lang, d=_shown_percent(now) - _shown_percent(prev))
     pct = f", {(now - prev) / prev:+.0%}" if prev else ""
     return f"{now - prev:+d}{pct}"
 
