@@ -7,7 +7,7 @@ import openpyxl
 
 from core.front.cli import parser
 
-from .conftest import NOW, ROOT, check_json, run_cli, write_xlsx
+from .conftest import NOW, ROOT, SUPERVISOR, check_json, run_cli, write_xlsx
 
 
 def test_the_demo_register_checks_clean(demo_path):
@@ -147,3 +147,32 @@ def test_the_register_is_being_read_before_pandas_is_imported():
                        timeout=60)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "[]"
+
+
+def test_the_terminal_tables_name_clocks_states_and_columns_not_their_keys(demo_path, tmp_path):
+    # R-STATE / R-SCORE-1 / R-SCORE-3 as a person reads them in a terminal: the policy's
+    # clock names and the states in the language asked, the points the policy sets, and a
+    # recorded or refused column by its header — never the keys the JSON uses
+    from core.reading.schema import schema
+    from core.rules.policy import load_policy
+
+    policy = load_policy("consumer", schema(), {})[0]
+    p = run_cli("check", "--workbook", str(demo_path), "--format", "table", "--lang", "zh",
+                "--now", NOW)
+    late = p.stdout.split("逾期与即将到期：")[1].splitlines()[1:]
+    assert late and all(any(f"  {c.zh}  " in line for c in policy.clocks) for line in late)
+    assert all(("  逾期  " in line) != ("  即将到期  " in line) for line in late), late[:3]
+    assert not any(f"  {c.id}  " in p.stdout for c in policy.clocks)
+    p = run_cli("score", "--workbook", str(demo_path), "--period", "2026-10", "--format",
+                "table", "--lang", "en", "--now", NOW)
+    deductions = [line for line in p.stdout.splitlines() if " late -" in line]
+    assert deductions and all(any(f" {c.en} " in line for c in policy.clocks)
+                              for line in deductions)
+    penalty = policy.scoring["direct_complaint_penalty"]
+    assert all(line.endswith(f" -{penalty}") for line in p.stdout.splitlines()
+               if "directly complained about" in line)
+    copy = tmp_path / "r.xlsx"
+    copy.write_bytes(demo_path.read_bytes())
+    p = run_cli("add", "--workbook", str(copy), "--set", "subject=电梯停运", "--lang", "zh",
+                "--user", SUPERVISOR, "--now", NOW)
+    assert p.returncode == 1 and "未登记 — 被投诉对象: " in p.stderr, p.stderr

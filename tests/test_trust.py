@@ -456,5 +456,5 @@ def test_closing_through_record_needs_the_whole_checklist(book, schema):
     p = run_cli("record", cid, "--workbook", str(book), "--set", "closed_at=now")
     assert p.returncode == 1
     refused = {line.split(":")[0] for line in p.stderr.splitlines()}
-    assert "not recorded — validity" in refused and "not recorded — archived" in refused
+    assert "not recorded — Validity" in refused and "not recorded — Archived" in refused
     assert read(book, schema).table.iloc[0]["closed_at"] is pd.NaT

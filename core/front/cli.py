@@ -83,7 +83,8 @@ def cmd_check(args) -> int:
     if args.format == "json":
         _write(check_json(reg, args.lang))
     else:
-        print(check_table(check_result(reg, args.lang), args.lang))
+        names = {c.id: c.zh if args.lang == "zh" else c.en for c in reg.policy.clocks}
+        print(check_table(check_result(reg, args.lang), args.lang, names))
     return 1 if reg.problems else 0
 
 
@@ -95,7 +96,7 @@ def cmd_score(args) -> int:
     if args.format == "json":
         _dump_as("score", result)
     else:
-        print(score_table(result, args.lang))
+        print(score_table(result, args.lang, reg.policy))
     return 0
 
 
@@ -203,11 +204,23 @@ def cmd_add(args) -> int:
             print(a["id"] if a["source_row"] is None else f"row {a['source_row']}: {a['id']}")
             for n in a["notes"]:
                 print(f"  {n}")
+        zh = args.lang == "zh"
         for r in rejected:
-            where = "" if r["source_row"] is None else f"row {r['source_row']}: "
+            where = "" if r["source_row"] is None else (
+                f"第 {r['source_row']} 行：" if zh else f"row {r['source_row']}: ")
             for p in r["problems"]:
-                print(f"{where}not added — {p['column']}: {p['message']}", file=sys.stderr)
+                print(f"{where}{'未登记' if zh else 'not added'} — "
+                      f"{_column_name(tab, p['column'], args.lang)}: {p['message']}",
+                      file=sys.stderr)
     return 1 if rejected else 0
+
+
+def _column_name(tab, key: str, lang: str) -> str:
+    """A column as the sheet's header names it in `lang` (the key if it is not a column)."""
+    try:
+        return tab.column(key).header(lang)
+    except KeyError:
+        return key
 
 
 def cmd_record(args) -> int:
@@ -233,9 +246,13 @@ def cmd_record(args) -> int:
         print(n)
     if problems:
         for p in problems:
-            print(f"not recorded — {p.column}: {p.message(tab, args.lang)}", file=sys.stderr)
+            print(f"{'未记录' if args.lang == 'zh' else 'not recorded'} — "
+                  f"{_column_name(tab, p.column, args.lang)}: {p.message(tab, args.lang)}",
+                  file=sys.stderr)
         return 1
-    print(f"Recorded on {args.id}: {', '.join(changes)}.")
+    written = ", ".join(tab.column(k).header(args.lang) for k in changes)
+    print(f"已记录 {args.id}：{written}。" if args.lang == "zh" else
+          f"Recorded on {args.id}: {written}.")
     return 0
 
 

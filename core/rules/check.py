@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core.reading.i18n import label
 from core.rules.flags import FLAGS, ROUTING, flag_lists
 from core.rules.register import Register
 
@@ -155,9 +156,12 @@ def _flag_texts(flags: pd.DataFrame) -> pa.Array:
     return pa.array(combos, pa.string()).take(code)
 
 
-def check_table(result: dict, lang: str = "en") -> str:
-    """The check result as lines a person reads in a terminal."""
+def check_table(result: dict, lang: str = "en", clock_names: dict[str, str] | None = None
+                ) -> str:
+    """The check result as lines a person reads in a terminal: clocks by their names in
+    `clock_names` (the policy's, in `lang`), states as words."""
     zh = lang == "zh"
+    names = clock_names or {}
     s = result["summary"]
     out = [("政策 {p}，时间 {n}：{r} 行，{b} 行有问题，{o} 行逾期。" if zh else
             "Policy {p}, as of {n}: {r} rows, {b} with problems, {o} overdue.").format(
@@ -174,5 +178,6 @@ def check_table(result: dict, lang: str = "en") -> str:
         out.append("逾期与即将到期：" if zh else "Overdue and due soon:")
         for row, cid, c in sorted(late, key=lambda x: x[2]["due"]):
             out.append(f"  {'第' if zh else 'row '}{row['row']}{'行' if zh else ''}  "
-                       f"{row['id']}  {cid}  {c['state']}  {c['due']}")
+                       f"{row['id']}  {names.get(cid, cid)}  "
+                       f"{label('state_' + c['state'], lang)}  {c['due']}")
     return "\n".join(out)

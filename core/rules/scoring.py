@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.reading.i18n import label
 from core.reading.schema import fold, norm
 from core.rules.deadlines import END_OF_DAY
 from core.rules.period import parse_period
@@ -165,8 +166,13 @@ def department_scores(reg: Register, period_text: str) -> dict:
 
 
 
-def score_table(result: dict, lang: str = "en") -> str:
+def score_table(result: dict, lang: str = "en", policy=None) -> str:
+    """The scores as lines a person reads in a terminal; with the `policy` they came from,
+    clocks by their names and the points of a direct complaint and of praise as it sets."""
     zh = lang == "zh"
+    names = {c.id: (c.zh if zh else c.en) for c in policy.clocks} if policy else {}
+    penalty = policy.scoring["direct_complaint_penalty"] if policy else 1
+    bonus = policy.scoring["praise_bonus"] if policy else 1
     head = (f"{result['period']} 部门考核（政策 {result['policy']}）" if zh else
             f"Department scores for {result['period']} (policy {result['policy']})")
     out = [head]
@@ -179,14 +185,21 @@ def score_table(result: dict, lang: str = "en") -> str:
         out.append(f"  {d['department']}: -{d['points_lost']} +{d['points_gained']} = "
                    f"{d['net']} ({d['yuan']} {'元' if zh else 'yuan'}){flag}")
         for e in d["deductions"]:
-            out.append(f"      row {e['row']} {e['id']} {e['clock']} {e['late_days']}d late "
+            clock = names.get(e["clock"], e["clock"])
+            out.append(f"      第 {e['row']} 行 {e['id']} {clock} 逾期 {e['late_days']} 天 "
+                       f"-{e['points']}{'（重复投诉加倍）' if e['doubled'] else ''}" if zh else
+                       f"      row {e['row']} {e['id']} {clock} {e['late_days']}d late "
                        f"-{e['points']}{' x2 repeat' if e['doubled'] else ''}")
-        for e in d["complained_about"]:
-            out.append(f"      {e['employee']}: {e['complaints']} direct complaint(s) "
-                       f"-1" if not zh else f"      {e['employee']}：被直接投诉 {e['complaints']} 次 -1")
+        for e in d["complained_about"]:  # R-SCORE-3: once per employee, however many
+            out.append(f"      {e['employee']}：被直接投诉 {e['complaints']} 次 -{penalty}" if zh
+                       else f"      {e['employee']}: directly complained about "
+                            f"{label('times', lang, n=e['complaints'])} -{penalty}")
         for e in d["praised"]:
-            out.append(f"      {e['employee']}: praised {e['praises']} times +1" if not zh
-                       else f"      {e['employee']}：受表扬 {e['praises']} 次 +1")
+            out.append(f"      {e['employee']}：受表扬 {e['praises']} 次 +{bonus}" if zh
+                       else f"      {e['employee']}: praised "
+                            f"{label('times', lang, n=e['praises'])} +{bonus}")
         for e in d["exemptions"]:
-            out.append(f"      row {e['row']} {e['id']} {e['clock']} exempt (agreed extension)")
+            clock = names.get(e["clock"], e["clock"])
+            out.append(f"      第 {e['row']} 行 {e['id']} {clock} 免扣（已同意延期）" if zh else
+                       f"      row {e['row']} {e['id']} {clock} exempt (agreed extension)")
     return "\n".join(out)
