@@ -182,8 +182,11 @@ def detail(reg, q: pd.DataFrame, pick: str) -> None:
         st.dataframe(details, hide_index=True, width="stretch", height=38 + 35 * len(details))
         st.subheader(t("milestones"))
         milestones = field_table(reg, person, row, MILESTONES)
-        st.dataframe(milestones, hide_index=True, width="stretch",
-                     height=38 + 35 * len(milestones), key=f"q_ms_{row}_{r['version']}")
+        if milestones.empty:  # Streamlit's empty table says "empty" in English only
+            st.caption(t("milestones_none"))
+        else:
+            st.dataframe(milestones, hide_index=True, width="stretch",
+                         height=38 + 35 * len(milestones), key=f"q_ms_{row}_{r['version']}")
     with right:
         if r["warning_level"]:
             st.write(t("routing_" + ROUTING[r["warning_level"]]))

@@ -132,3 +132,22 @@ def test_on_the_closure_page_a_blank_time_records_nothing_and_now_is_typed(tmp_p
     next(b for b in at.button if b.label == "Record").click().run()
     assert read(tmp_path / "c.xlsx").table.at[2, "callback_at"] == dt.datetime(2026, 11, 24, 10)
     assert not at.button(key="close_go").disabled
+
+
+def test_a_complaint_with_nothing_recorded_yet_says_so_in_the_language_chosen(register_copy):
+    # R-FLOW: a complaint just registered has no milestones; the detail says so in words
+    # (Streamlit's own empty table says "empty" in English whatever the language)
+    from core.commands.intake import register_complaint
+    from core.store.workbook import WorkbookStore
+
+    from .conftest import SUPERVISOR
+    from .test_app import schema
+
+    number = register_complaint(WorkbookStore(register_copy, schema()), read(register_copy),
+                                {**INTAKE, "subject": "电梯停运"}, user=SUPERVISOR,
+                                now=dt.datetime(2026, 11, 24, 9, 0)).id
+    for lang, words in (("zh", "尚未记录任何进度。"), ("en", "Nothing recorded yet.")):
+        at = open_in_queue(register_copy, number, lang)
+        assert not at.exception
+        assert words in [c.value for c in at.caption]
+        assert len(at.dataframe) == 3  # the queue, the details, the clocks: no empty table
