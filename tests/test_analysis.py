@@ -264,3 +264,20 @@ def test_a_change_in_points_is_the_difference_of_the_rates_as_shown(now, prev):
         return int(_fmt(v, rate=True).rstrip("%"))
     assert _change(now, prev, True, "en") == f"{shown(now) - shown(prev):+d} points"
     assert _change(now, prev, True, "zh") == f"{shown(now) - shown(prev):+d} 个百分点"
+
+
+def test_when_every_clock_was_met_the_on_time_section_says_so_not_which_is_lowest():
+    # R-STATS (on-time rate per clock): "the lowest is X: 100%" said nothing; all met is said
+    from core.reports.sections import on_time
+
+    reg = register_of([{"received_at": "2026-10-08 09:00", "department": "Eng",
+                        "accepted": "yes", "accepted_at": "2026-10-08 10:00",
+                        "first_reply_at": "2026-10-09 10:00"}], now="2026-11-24 10:00")
+    for lang, words in (("en", "Every clock due in the period was met on time."),
+                        ("zh", "各项时限均按时完成。")):
+        assert on_time(reg, parse_period("2026-10"), lang).text == [words]
+    late = register_of([{"received_at": "2026-10-08 09:00", "department": "Eng",
+                         "accepted": "yes", "accepted_at": "2026-10-08 10:00",
+                         "first_reply_at": "2026-10-30 10:00"}], now="2026-11-24 10:00")
+    assert on_time(late, parse_period("2026-10"), "en").text[0].startswith(
+        "The lowest on-time rate is ")

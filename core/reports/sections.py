@@ -144,7 +144,8 @@ def on_time(reg: Register, period: Period, lang: str) -> Section:
     if known:
         worst = min(known, key=known.get)
         text = [label("text_on_time", lang, clock=reg.policy.clock(worst).label(lang),
-                      rate=_fmt(known[worst], True))]
+                      rate=_fmt(known[worst], True)) if known[worst] < 1
+                else label("text_on_time_all", lang)]
         chart = _bar(table.dropna(), label("col_clock", lang), label("col_rate", lang),
                      label("sec_on_time", lang), sort=None, percent=True)
     else:
