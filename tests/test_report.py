@@ -285,3 +285,14 @@ def test_without_a_chinese_font_the_letter_pdf_says_so_on_the_page(demo_path, mo
     assert "本机未安装中文字体，PDF 无法显示中文；请安装一种（Debian：apt-get install " \
            "fonts-wqy-microhei）后重试。" in [w.value for w in at.warning]
     assert "下载 Word（可编辑）" in [b.proto.label for b in at.get("download_button")]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_pdf_never_splits_a_complaint_number_or_a_date_over_two_lines(packs, lang):
+    # R-STATS (the lists of the meeting pack): a table's columns are as wide as its complaint
+    # numbers and dates need, so each can be read, searched and copied whole
+    pdf = PdfReader(packs[lang] / f"{QUARTER}-report.pdf")
+    lines = [line.strip() for page in pdf.pages for line in page.extract_text().splitlines()]
+    assert any(re.search(r"TS\d{11}\b", line) for line in lines)
+    cut = [line for line in lines if re.fullmatch(r"(\S* )?(TS\d{1,10}|\d{4}-\d{2}-?)", line)]
+    assert cut == []

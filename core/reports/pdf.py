@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import itertools
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,13 +158,44 @@ def render(doc: PdfDoc, png: Callable[[int], bytes | None], pdf=None,
     return bytes(pdf.output())
 
 
+#: what a table cell never breaks inside: a complaint number, a date, a time, a number
+UNBROKEN = re.compile(r"[0-9A-Za-z_\-./:+%@#]+")
+
+
+def _widths(pdf, table: list[list[str]], ncols: int, room: float) -> list[float]:
+    """Column widths (mm) that fill `room`: each column at least as wide as its longest
+    complaint number, date or number (so none is split over two lines), when they all fit
+    (else equal columns), and the width left shared in proportion to what each column's
+    text would take on one line beyond that."""
+    font, size, pad = pdf.current_font, pdf.font_size_pt, 2 * pdf.c_margin + 0.2
+
+    def width(text: str) -> float:
+        return font.get_text_width(pdf.normalize_text(text), size, None)[1] / pdf.k
+
+    least, whole = [pad] * ncols, [pad] * ncols
+    for row in table:
+        for j, text in enumerate(row):
+            if text:
+                least[j] = max(least[j], pad + max((width(w) for w in UNBROKEN.findall(text)),
+                                                   default=0))
+                whole[j] = max(whole[j], pad + width(text))
+    if sum(least) > room:
+        return [room / ncols] * ncols
+    want = [w - m for w, m in zip(whole, least, strict=True)]
+    left = room - sum(least)
+    if sum(want) <= 0:
+        return [m + left / ncols for m in least]
+    return [m + left * w / sum(want) for m, w in zip(least, want, strict=True)]
+
+
 def _table(pdf, head: list[str], rows: list[list[str]]) -> None:
     """A table laid out as fpdf2's `pdf.table(line_height=LINE, text_align="LEFT")` with a
-    grey heading lays it out — the same equal columns, borders, word wrapping, rows centred
-    vertically, page breaks before a row that does not fit, the heading repeated on each page
-    and never left alone at the foot of one; the same PDF, byte for byte — without its cost
-    per cell: a cell whose text fits on one line is measured by its glyph widths, and only
-    the others go through fpdf2's line breaking, once; each line is then one cell()."""
+    grey heading lays it out — borders, word wrapping, rows centred vertically, page breaks
+    before a row that does not fit, the heading repeated on each page and never left alone
+    at the foot of one — with columns as wide as their content needs (_widths: a complaint
+    number or a date never split), without fpdf2's cost per cell: a cell whose text fits on
+    one line is measured by its glyph widths, and only the others go through fpdf2's line
+    breaking, once; each line is then one cell()."""
     from fpdf.enums import Align, TableBordersLayout, WrapMode
     from fpdf.fonts import FontFace
     from fpdf.util import Padding
@@ -173,18 +205,18 @@ def _table(pdf, head: list[str], rows: list[list[str]]) -> None:
     table = [head, *rows]
     ncols = max(len(r) for r in table)
     margin, pdf.l_margin = pdf.l_margin, (pdf.w - pdf.epw) / 2  # centred, as fpdf2 does
-    width = pdf.epw / ncols
-    xs = list(itertools.accumulate([pdf.l_margin] + [width] * (ncols - 1)))
-    room = width - 2 * pdf.c_margin  # multi_cell keeps c_margin clear on either side
+    widths = _widths(pdf, table, ncols, pdf.epw)
+    xs = list(itertools.accumulate([pdf.l_margin, *widths[:-1]]))
     font, size = pdf.current_font, pdf.font_size_pt
     no_padding = Padding.new(0)
     subset = getattr(font, "subset", None)  # a TrueType font's glyphs in the PDF
 
-    def wrap(text: str) -> list[str]:
-        """The lines of a cell's text: itself when it fits on one line (clear of fpdf2's
-        rounding), else as fpdf2's multi_cell breaks it."""
+    def wrap(text: str, width: float) -> list[str]:
+        """The lines of a cell's text in a column `width` wide: itself when it fits on one
+        line (clear of fpdf2's rounding), else as fpdf2's multi_cell breaks it."""
         if not text:
             return []
+        room = width - 2 * pdf.c_margin  # multi_cell keeps c_margin clear on either side
         normal = pdf.normalize_text(text)
         if subset is not None:  # glyphs numbered in the order fpdf2's table measures them
             for char in normal:
@@ -196,7 +228,7 @@ def _table(pdf, head: list[str], rows: list[list[str]]) -> None:
                               padding=no_padding, wrapmode=WrapMode.WORD, dry_run=True,
                               output="LINES")
 
-    lines = [[wrap(text) for text in row] for row in table]
+    lines = [[wrap(text, widths[j]) for j, text in enumerate(row)] for row in table]
     heights = [max(LINE * len(cell) for cell in row) or LINE for row in lines]
     border = TableBordersLayout.ALL.cell_style_getter(0, 0, 0, 1, len(table), ncols, ncols)
 
@@ -205,13 +237,14 @@ def _table(pdf, head: list[str], rows: list[list[str]]) -> None:
         y = pdf.y
         for j, cell in enumerate(lines[i]):
             pdf.set_x(xs[j])
-            border.draw_cell_border(pdf, xs[j], y, xs[j] + width, y + heights[i],
+            border.draw_cell_border(pdf, xs[j], y, xs[j] + widths[j], y + heights[i],
                                     fill_color=style.fill_color)
             if cell:
                 pdf.y += (heights[i] - LINE * len(cell)) / 2  # centred in its row
                 with pdf.use_font_face(style):
                     for line in cell:
-                        pdf.cell(width, LINE, line, align=Align.L, new_x="LEFT", new_y="NEXT")
+                        pdf.cell(widths[j], LINE, line, align=Align.L, new_x="LEFT",
+                                 new_y="NEXT")
             pdf.set_y(y)
         pdf.ln(heights[i])
 
