@@ -285,7 +285,7 @@ def field_table(reg: Register, person: Who, row: int, keys) -> pd.DataFrame:
             v = shown_time(v)
         elif col.type == "date":
             v = pd.Timestamp(v).strftime("%Y-%m-%d")
-        rows.append({t("col_figure"): col.header(lang()), t("col_value"): str(v)})
+        rows.append({t("col_field"): col.header(lang()), t("col_value"): str(v)})
     return pd.DataFrame(rows)
 
 

@@ -182,7 +182,7 @@ def test_each_role_sees_its_rows_in_the_queue(demo, reg):
 
 def details(at) -> dict[str, str]:
     frame = at.dataframe[1].value
-    return dict(zip(frame["Figure"], frame["Value"], strict=True))
+    return dict(zip(frame["Field"], frame["Value"], strict=True))
 
 
 def test_the_complainant_is_shown_to_handlers_and_masked_for_viewers(demo, reg):
