@@ -281,3 +281,20 @@ def test_when_every_clock_was_met_the_on_time_section_says_so_not_which_is_lowes
                          "first_reply_at": "2026-10-30 10:00"}], now="2026-11-24 10:00")
     assert on_time(late, parse_period("2026-10"), "en").text[0].startswith(
         "The lowest on-time rate is ")
+
+
+@pytest.mark.parametrize(("suggestions", "praise", "en"), [
+    (1, 1, "There were also 1 suggestion and 1 praise, not counted as complaints."),
+    (2, 0, "There were also 2 suggestions, not counted as complaints."),
+    (0, 1, "There was also 1 praise, not counted as complaints."),
+    (0, 0, "No suggestions or praise were received in the period."),
+])
+def test_the_sentence_on_suggestions_and_praise_names_only_those_there_were(suggestions, praise,
+                                                                            en):
+    # R-KIND: suggestions and praise are counted apart from complaints, and said as counted
+    from core.reports.sections import kinds_text
+
+    assert kinds_text(suggestions, praise, "en") == en
+    zh = kinds_text(suggestions, praise, "zh")
+    assert ("建议" in zh) == bool(suggestions or not praise)
+    assert ("表扬" in zh) == bool(praise or not suggestions)

@@ -8,7 +8,15 @@ import pandas as pd
 
 from core.reading.i18n import label
 from core.reports import analysis as an
-from core.reports.sections import Section, _date, _fmt, _ids, _value_label, months_of
+from core.reports.sections import (
+    Section,
+    _date,
+    _fmt,
+    _ids,
+    _value_label,
+    kinds_text,
+    months_of,
+)
 from core.rules.period import Period
 from core.rules.register import Register
 from core.rules.stats import breakdown, figures, not_called_back, satisfaction_table, top_issues
@@ -254,7 +262,7 @@ def suggestions(reg: Register, period: Period, lang: str) -> Section:
         label("col_department", lang): s["department"].to_list(),
         label("col_received", lang): _date(s["received_at"])})
     f = figures(reg, period)
-    text = [label("text_kinds", lang, s=f["suggestions"], p=f["praise"])]
+    text = [kinds_text(f["suggestions"], f["praise"], lang)]
     praised = s.loc[s["kind"].eq("praise") & s["respondent"].ne(""), "respondent"].value_counts()
     if len(praised) and praised.iloc[0] >= reg.policy.scoring["praise_min_count"]:
         text.append(label("text_praised", lang, who=praised.index[0], n=int(praised.iloc[0])))

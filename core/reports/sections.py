@@ -96,6 +96,13 @@ def _bar(df: pd.DataFrame, x: str, y: str, title: str, sort: str | None = "-y",
     return charts.bars(df[x].astype(str), df[y], x, y, title, sort=sort, percent=percent)
 
 
+def kinds_text(suggestions: int, praise: int, lang: str) -> str:
+    """The sentence on the suggestions and praise received, naming only those there were."""
+    key = ("text_kinds" if suggestions and praise else "text_kinds_s" if suggestions
+           else "text_kinds_p" if praise else "text_kinds_none")
+    return label(key, lang, s=suggestions, p=praise)
+
+
 def months_of(period: Period) -> list[Period]:
     return [make_period(period.start + pd.DateOffset(months=i), 1) for i in range(period.months)]
 
@@ -116,7 +123,7 @@ def overview(reg: Register, period: Period, lang: str) -> Section:
             text.append(label("text_received_once", lang, rows=now["group_rows"],
                               g=now["groups"], once=now["received_once"]))
     if now["suggestions"] or now["praise"]:
-        text.append(label("text_kinds", lang, s=now["suggestions"], p=now["praise"]))
+        text.append(kinds_text(now["suggestions"], now["praise"], lang))
     rates = {label(f"fig_{k}", lang) for k in RATES}
     return Section("overview", label("sec_overview", lang), text, table,
                    extra={"figures": now, "percent_rows": rates})
