@@ -123,17 +123,17 @@ def test_the_pdf_helper_is_not_started_without_a_font_for_the_language(monkeypat
     assert processes.PackWorkers  # the same class the command and the page use
 
 
-def test_the_pdf_helper_takes_pictures_and_sections_in_any_order_around_its_document():
+def test_the_pdf_helper_takes_charts_and_sections_in_any_order_around_its_document():
     from core.reports import worker
 
-    picture = worker.draw(worker.WARM)[1]
+    chart = worker.draw(worker.WARM)
     sections = [pdf.PdfSection("One", ["text"], True),
                 pdf.PdfSection("Two", [], True, ["a"], [["1"]])]
     doc = pdf.PdfDoc(None, "Header", "Page {n} of {nb}", "Title", "As of now", [],
                      dt.datetime(2026, 10, 1), sections)
-    alone = pdf.render(doc, lambda i: picture)
+    alone = pdf.render(doc, lambda i: chart)
     streamed = dataclasses.replace(doc, sections=[], streamed=True)
-    one, two = (("png", 0, picture, None), ("png", 1, picture, None))
+    one, two = (("svg", 0, chart, None), ("svg", 1, chart, None))
     parts = [("section", sections[0]), ("section", sections[1]), ("end",)]
     for first, then in (([two, one], [doc]), ([doc], [one, two]),
                         ([streamed, parts[0], one], [two, *parts[1:]]),

@@ -1,6 +1,7 @@
 """The review-meeting pack (R-STATS, R-TREND, R-SCORE): xlsx, self-contained HTML and PDF,
 rendered from the same sections as the statistics page."""
 
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -296,3 +297,69 @@ def test_the_pdf_never_splits_a_complaint_number_or_a_date_over_two_lines(packs,
     assert any(re.search(r"TS\d{11}\b", line) for line in lines)
     cut = [line for line in lines if re.fullmatch(r"(\S* )?(TS\d{1,10}|\d{4}-\d{2}-?)", line)]
     assert cut == []
+
+
+@pytest.fixture(scope="module")
+def pdf_parts(demo_path):
+    """The quarter's PDF document and its charts' SVG, in Chinese, made in this process."""
+    from core.reports import worker
+    from core.reports.report import pdf_head, pdf_section
+
+    schema = load_schema()
+    reg = demo_reg(demo_path, schema)
+    sections = build_sections(reg, QUARTER, "zh")
+    doc = pdf_head(reg, QUARTER, "zh")
+    doc.sections = [pdf_section(s, "zh") for s in sections]
+    return doc, {i: worker.draw(s.chart) for i, s in enumerate(sections) if s.chart}, sections
+
+
+def _pdf_text(data: bytes) -> tuple[str, int]:
+    pdf = PdfReader(io.BytesIO(data))
+    return ("\n".join(p.extract_text() for p in pdf.pages),
+            sum(len(p.images) for p in pdf.pages))
+
+
+def test_the_pdf_draws_its_charts_as_vector_graphics_with_their_words_as_text(pdf_parts):
+    # R-STATS: the pack's charts print sharp at any size, and their words are text
+    from core.reports import pdf
+
+    doc, charts, sections = pdf_parts
+    with_charts, pictures = _pdf_text(pdf.render(doc, charts.get))
+    without, _ = _pdf_text(pdf.render(doc, lambda i: None))
+    assert pictures == 0 and len(charts) == 9
+    for i in charts:
+        title = sections[i].chart["title"]
+        assert with_charts.count(title) == without.count(title) + 1, title
+    # the bars name what they count, in the chart as in its table
+    assert with_charts.count("价格收费") > without.count("价格收费")
+
+
+def test_a_chart_the_pdf_cannot_draw_as_vector_is_placed_as_a_picture(pdf_parts, monkeypatch):
+    from core.reports import pdf
+
+    doc, charts, sections = pdf_parts
+
+    def unreadable(*args):
+        raise ValueError("not an SVG fpdf2 reads")
+
+    monkeypatch.setattr(pdf, "vector", unreadable)
+    text, pictures = _pdf_text(pdf.render(doc, charts.get))
+    assert pictures == len(charts) == 9
+    assert all(s.title in text for s in sections)  # nothing else is lost
+
+
+def test_a_section_heading_is_kept_on_the_page_of_its_chart(pdf_parts):
+    from core.reports import pdf
+
+    doc, charts, _ = pdf_parts
+    chart = next(iter(charts.values()))
+    filler = pdf.PdfSection("Filler", [f"line {n}" for n in range(40)], False)
+    for has_chart in (True, False):
+        one = dataclasses.replace(doc, sections=[
+            filler, pdf.PdfSection("The section with a chart", ["Its sentence."], has_chart)],
+            warnings=[])
+        pages = PdfReader(io.BytesIO(pdf.render(one, lambda i: chart))).pages
+        first = pages[0].extract_text()
+        # with its chart the heading moves to the next page; without one it stays
+        assert ("The section with a chart" in first) is not has_chart
+        assert "line 39" in first

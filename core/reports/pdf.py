@@ -120,11 +120,11 @@ def new_pdf(font: str | None):
     return pdf
 
 
-def render(doc: PdfDoc, png: Callable[[int], bytes | None], pdf=None,
+def render(doc: PdfDoc, svg: Callable[[int], str | None], pdf=None,
            sections: Iterable[PdfSection] | None = None) -> bytes:
-    """The PDF's bytes; `png(i)` is the picture of section i's chart (waited for when the
-    layout reaches it); `pdf` one made by new_pdf(doc.font) beforehand; `sections` the
-    document's sections as they come, when not in `doc`."""
+    """The PDF's bytes; `svg(i)` is section i's chart as SVG (waited for when the layout
+    reaches it); `pdf` one made by new_pdf(doc.font) beforehand; `sections` the document's
+    sections as they come, when not in `doc`."""
     pdf = pdf or new_pdf(doc.font)
     family = pdf.family_name
     pdf.header_text, pdf.footer_text = doc.header, doc.footer
@@ -132,30 +132,96 @@ def render(doc: PdfDoc, png: Callable[[int], bytes | None], pdf=None,
     pdf.set_auto_page_break(True, margin=16)
     pdf.alias_nb_pages()
     pdf.add_page()
-    pdf.set_font(family, size=18)
-    pdf.multi_cell(0, 10, doc.title, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(family, size=9)
-    pdf.multi_cell(0, 5, doc.generated, new_x="LMARGIN", new_y="NEXT")
+    _text(pdf, doc.title, 18, 10)
+    _text(pdf, doc.generated, 9)
     for w in doc.warnings:
         pdf.set_text_color(160, 60, 0)
-        pdf.multi_cell(0, 5, w, new_x="LMARGIN", new_y="NEXT")
+        _text(pdf, w, 9)
         pdf.set_text_color(0)
     for i, s in enumerate(doc.sections if sections is None else sections):
+        chart = svg(i) if s.chart else None
         pdf.ln(3)
-        pdf.set_font(family, size=13)
-        pdf.multi_cell(0, 8, s.title, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font(family, size=9.5)
+        if chart:
+            _keep_with_chart(pdf, s, chart)
+        _text(pdf, s.title, 13, 8)
         for line in s.text:
-            pdf.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
-        picture = png(i) if s.chart else None
-        if picture:
-            pdf.image(io.BytesIO(picture), w=150)
+            _text(pdf, line, 9.5)
+        if chart:
+            _chart(pdf, chart)
         if s.head:
             pdf.set_font(family, size=8)
             _table(pdf, s.head, s.rows)
             if s.more:
-                pdf.multi_cell(0, 5, s.more, new_x="LMARGIN", new_y="NEXT")
+                _text(pdf, s.more, 8)
     return bytes(pdf.output())
+
+
+CHART_WIDTH = 150  # mm
+
+#: what SVG leaves implicit and fpdf2 does not assume: a line starts at 0,0 (Vega's axis
+#: ticks and grid lines write only their end) and a path with no outline draws nothing
+_LINE_FROM_ORIGIN = re.compile(r"<line\b(?![^>]*\bx1=)")
+_EMPTY_PATH = re.compile(r'<path\b[^>]*\bd=""[^>]*/>')
+_SVG_OPEN = re.compile(r"<svg\b[^>]*>")
+_FONT_FAMILY = re.compile(r'font-family="[^"]*"')
+_BOLD = re.compile(r'\sfont-weight="bold"')
+
+
+def vector(svg: str, family: str, ttf: bool) -> bytes:
+    """A chart's SVG (vl-convert's, as the HTML shows it) as fpdf2 draws it: SVG's own
+    defaults written out (nothing is stroked unless asked: fpdf2 strokes in black what has
+    only a stroke width, as Vega's points do), its text in the PDF's font `family` (the
+    chart names a list of fonts the PDF does not have; in regular weight: a TrueType font
+    is loaded in one weight, and the picture vl-convert draws shows it so), and in Latin-1
+    when that font is PDF's own Helvetica (as the PDF's other text)."""
+    svg = _LINE_FROM_ORIGIN.sub('<line x1="0" y1="0"', _EMPTY_PATH.sub("", svg))
+    svg = _FONT_FAMILY.sub(f'font-family="{family}"', svg)
+    svg = (_BOLD.sub("", svg) if ttf
+           else svg.translate(LATIN1).encode("latin-1", "replace").decode("latin-1"))
+    opened, end = _SVG_OPEN.search(svg), svg.rfind("</svg>")
+    if opened and end > opened.end():
+        svg = (f'{svg[:opened.end()]}<g stroke="none">{svg[opened.end():end]}</g>'
+               f'{svg[end:]}')
+    return svg.encode()
+
+
+def _text(pdf, text: str, size: float, height: float = 5, dry_run: bool = False):
+    """A paragraph in the document's font at `size` pt, lines `height` mm high, left-aligned
+    (fpdf2 justifies by default, which spreads a Chinese line's few spaces across the page);
+    with `dry_run`, only its lines."""
+    pdf.set_font(pdf.family_name, size=size)
+    return pdf.multi_cell(0, height, text, align="L", new_x="LMARGIN", new_y="NEXT",
+                          dry_run=dry_run, output="LINES")
+
+
+_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)"[^>]*?\bheight="([\d.]+)"')
+
+
+def _keep_with_chart(pdf, section: PdfSection, svg: str) -> None:
+    """A new page before a section whose heading, sentences and chart fit on a page but not
+    on what is left of this one: a heading is not left at the foot of a page, its chart on
+    the next."""
+    size = _SIZE.search(svg)
+    if not size:
+        return
+    need = CHART_WIDTH * float(size[2]) / float(size[1])
+    need += 8 * len(_text(pdf, section.title, 13, 8, dry_run=True))
+    need += sum(5 * len(_text(pdf, line, 9.5, dry_run=True)) for line in section.text)
+    room = pdf.page_break_trigger - pdf.t_margin - 2 * LINE  # a new page, below its header
+    if need <= room and pdf.will_page_break(need):
+        pdf.add_page()
+
+
+def _chart(pdf, svg: str) -> None:
+    """A chart drawn in the PDF as vector graphics (sharp at any size, a few kB); one that
+    fpdf2 cannot read is placed as a picture of it instead (vl-convert rasterises the same
+    SVG), never left out."""
+    try:
+        pdf.image(io.BytesIO(vector(svg, pdf.family_name, pdf.is_ttf_font)), w=CHART_WIDTH)
+    except Exception:
+        import vl_convert as vlc
+
+        pdf.image(io.BytesIO(vlc.svg_to_png(svg, scale=2.0)), w=CHART_WIDTH)
 
 
 #: what a table cell never breaks inside: a complaint number, a date, a time, a number

@@ -103,13 +103,12 @@ class Worker:
 
 
 class Charts:
-    """Every chart of a pack drawn once, in this process: the SVG the HTML embeds and the PNG
-    the PDF shows (worker.draw). vl-convert holds the interpreter while it draws: a thread
-    here does not draw beside the rest of the pack, the charts worker does."""
+    """Every chart of a pack drawn once, in this process: the SVG the HTML embeds and the PDF
+    draws (worker.draw). vl-convert holds the interpreter while it draws: a thread here does
+    not draw beside the rest of the pack, the charts worker does."""
 
-    def __init__(self, sections: list = (), scale: float = 2.0):
+    def __init__(self, sections: list = ()):
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="charts")
-        self._scale = scale
         self._done: dict = {}
         for i, s in enumerate(sections):
             self.add(i, s)
@@ -119,31 +118,26 @@ class Charts:
     def add(self, i: int, section) -> None:
         """Draw section `i`'s chart, if it has one."""
         if section.chart is not None:  # a Vega-Lite specification (core.reports.charts)
-            self._done[id(section)] = self._pool.submit(worker.draw, section.chart,
-                                                        self._scale)
+            self._done[id(section)] = self._pool.submit(worker.draw, section.chart)
 
     def end(self) -> None:
         self._pool.shutdown(wait=False)
 
     def svg(self, section) -> str | None:
         done = self._done.get(id(section))
-        return done.result()[0] if done else None
-
-    def png(self, section) -> bytes | None:
-        done = self._done.get(id(section))
-        return done.result()[1] if done else None
+        return done.result() if done else None
 
 
 class RemoteCharts:
     """The charts drawn by the charts worker as their sections are built, collected by a
-    thread that hands each PNG on to the PDF worker as it arrives; a chart the worker could
+    thread that hands each SVG on to the PDF worker as it arrives; a chart the worker could
     not deliver (it stopped) is drawn here."""
 
     def __init__(self, charts: Worker, forward: Worker | None):
         self._worker, self._forward = charts, forward
         self._index: dict[int, int] = {}
         self._specs: dict[int, dict] = {}
-        self._got: dict[int, tuple[str | None, bytes | None, str | None]] = {}
+        self._got: dict[int, tuple[str | None, str | None]] = {}
         self._gone = False
         self._ready = threading.Condition()
         threading.Thread(target=self._collect, name="charts", daemon=True).start()
@@ -156,51 +150,45 @@ class RemoteCharts:
             self._index[id(section)], self._specs[i] = i, spec
             gone = self._gone
         if gone:
-            self._keep(i, None, None, None)
+            self._keep(i, None, None)
         else:
             self._worker.post((i, spec))
 
     def end(self) -> None:
         self._worker.post("end")
 
-    def _keep(self, i: int, svg: str | None, png: bytes | None, error: str | None) -> None:
+    def _keep(self, i: int, svg: str | None, error: str | None) -> None:
         if svg is None and error is None:  # drawn here
             try:
-                svg, png = worker.draw(self._specs[i])
+                svg = worker.draw(self._specs[i])
             except Exception as exc:  # said by the documents that need it
                 error = f"{type(exc).__name__}: {exc}"
         if self._forward is not None:
-            self._forward.post(("png", i, png, error))
+            self._forward.post(("svg", i, svg, error))
         with self._ready:
-            self._got[i] = (svg, png, error)
+            self._got[i] = (svg, error)
             self._ready.notify_all()
 
     def _collect(self) -> None:
         while (answer := self._worker.receive()) is not None:
-            _, i, svg, png, error = answer
-            self._keep(i, svg, png, error)
+            _, i, svg, error = answer
+            self._keep(i, svg, error)
         with self._ready:  # the worker has ended: what it did not draw is drawn here
             self._gone = True
             missing = [i for i in self._specs if i not in self._got]
         for i in missing:
-            self._keep(i, None, None, None)
+            self._keep(i, None, None)
 
-    def _result(self, section, part: int):
+    def svg(self, section) -> str | None:
         i = self._index.get(id(section))
         if i is None:
             return None
         with self._ready:
             self._ready.wait_for(lambda: i in self._got)
-        got = self._got[i]
-        if got[2] is not None:
-            raise WorkerFailed(got[2])
-        return got[part]
-
-    def svg(self, section) -> str | None:
-        return self._result(section, 0)
-
-    def png(self, section) -> bytes | None:
-        return self._result(section, 1)
+        svg, error = self._got[i]
+        if error is not None:
+            raise WorkerFailed(error)
+        return svg
 
 
 class WorkerFailed(Exception):
@@ -211,9 +199,8 @@ class PdfJob:
     """The PDF being laid out: by the PDF worker section by section as they are built, or
     here at the end when there is no worker or it stopped."""
 
-    def __init__(self, helper: Worker | None, head: PdfDoc,
-                 png: Callable[[int], bytes | None]):
-        self._worker, self._head, self._png = helper, head, png
+    def __init__(self, helper: Worker | None, head: PdfDoc, svg: Callable[[int], str | None]):
+        self._worker, self._head, self._svg = helper, head, svg
         self._sections: list[PdfSection] = []
         if helper is not None:
             helper.post(dataclasses.replace(head, streamed=True))
@@ -232,7 +219,7 @@ class PdfJob:
         answer = self._worker.receive() if self._worker is not None else None
         if answer is None:  # laid out here
             return pdf.render(dataclasses.replace(self._head, sections=self._sections),
-                              self._png)
+                              self._svg)
         kind, value = answer
         if kind == "error":
             raise WorkerFailed(value)
@@ -255,9 +242,9 @@ class PackWorkers:
             return Charts()
         return RemoteCharts(self.charts, self.pdf)
 
-    def render(self, head: PdfDoc, png: Callable[[int], bytes | None]) -> PdfJob:
-        """A PDF to `add` section by section; `png(i)` the picture of section i's chart."""
-        return PdfJob(self.pdf, head, png)
+    def render(self, head: PdfDoc, svg: Callable[[int], str | None]) -> PdfJob:
+        """A PDF to `add` section by section; `svg(i)` section i's chart."""
+        return PdfJob(self.pdf, head, svg)
 
     def close(self) -> None:
         for w in (self.charts, self.pdf):

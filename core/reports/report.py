@@ -196,7 +196,7 @@ def pack_parts(reg: Register, period: str, lang: str = "zh",
 
         def begin() -> bytes:
             nonlocal job
-            job = workers.render(pdf_head(reg, shown, lang), lambda i: charts.png(sections[i]))
+            job = workers.render(pdf_head(reg, shown, lang), lambda i: charts.svg(sections[i]))
             return b""
 
         attempt("pdf", begin)

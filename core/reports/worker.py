@@ -10,10 +10,10 @@ reads the register and builds the sections, then work beside it and beside each 
 
 Messages are length-prefixed pickles on stdin and stdout, between processes of this program
 only. The charts worker takes (index, Vega-Lite spec) messages up to "end" and answers one
-("chart", index, svg, png, error) per chart as it is drawn. The PDF worker takes a PdfDoc
-(when `streamed`, followed by ("section", PdfSection) messages up to ("end",), laid out as
-they come), and ("png", index, bytes, error) for its sections' pictures at any time; it
-answers ("pdf", bytes) or ("error", sentence). Either one exits when its input ends.
+("chart", index, svg, error) per chart as it is drawn. The PDF worker takes a PdfDoc (when
+`streamed`, followed by ("section", PdfSection) messages up to ("end",), laid out as they
+come), and ("svg", index, text, error) for its sections' charts at any time; it answers
+("pdf", bytes) or ("error", sentence). Either one exits when its input ends.
 """
 
 from __future__ import annotations
@@ -49,13 +49,11 @@ class ChartFailed(Exception):
     """A chart could not be drawn: its sentence says why (as "ValueError: …")."""
 
 
-def draw(spec: dict, scale: float = 2.0) -> tuple[str, bytes]:
-    """A chart's SVG, and the PNG rasterised from that same SVG (the same bytes as
-    vegalite_to_png, without running Vega a second time)."""
+def draw(spec: dict) -> str:
+    """A chart's SVG: the HTML shows it, the PDF draws it as vector graphics."""
     import vl_convert as vlc
 
-    svg = vlc.vegalite_to_svg(spec)
-    return svg, vlc.svg_to_png(svg, scale=scale)
+    return vlc.vegalite_to_svg(spec)
 
 
 #: a chart of one word: drawing it starts vl-convert's JavaScript engine and loads its fonts
@@ -68,11 +66,11 @@ def charts(inp: BinaryIO, out: BinaryIO) -> None:
     while (message := receive(inp)) not in (None, "end"):
         i, spec = message
         try:
-            svg, png = draw(spec)
+            svg = draw(spec)
         except Exception as exc:  # the main process draws it or says why
-            send(out, ("chart", i, None, None, f"{type(exc).__name__}: {exc}"))
+            send(out, ("chart", i, None, f"{type(exc).__name__}: {exc}"))
         else:
-            send(out, ("chart", i, svg, png, None))
+            send(out, ("chart", i, svg, None))
 
 
 def pdf(inp: BinaryIO, out: BinaryIO, font: str | None) -> None:
@@ -82,34 +80,37 @@ def pdf(inp: BinaryIO, out: BinaryIO, font: str | None) -> None:
         ready, failed = new_pdf(font), None
     except Exception as exc:  # said when the document is asked for
         ready, failed = None, exc
-    pictures: dict[int, bytes | Exception | None] = {}
-    waiting: deque = deque()  # messages read while waiting for a picture, in order
+    charts: dict[int, str | Exception | None] = {}
+    waiting: deque = deque()  # messages read while waiting for a chart, in order
+
+    def is_chart(message: object) -> bool:
+        return isinstance(message, tuple) and message[0] == "svg"
 
     def read() -> object:
-        """The next message; a picture is kept (they may come before the document)."""
+        """The next message; a chart is kept (they may come before the document)."""
         message = receive(inp)
         if message is None:
             raise EOFError("the main process stopped sending")
-        if isinstance(message, tuple) and message[0] == "png":
-            _, j, data, error = message
-            pictures[j] = data if error is None else ChartFailed(error)
+        if is_chart(message):
+            _, j, text, error = message
+            charts[j] = text if error is None else ChartFailed(error)
         return message
 
     def take() -> object:
-        """The next message that is not a picture."""
+        """The next message that is not a chart."""
         while True:
             message = waiting.popleft() if waiting else read()
-            if not (isinstance(message, tuple) and message[0] == "png"):
+            if not is_chart(message):
                 return message
 
-    def png(i: int) -> bytes | None:
-        while i not in pictures:
+    def svg(i: int) -> str | None:
+        while i not in charts:
             message = read()
-            if not (isinstance(message, tuple) and message[0] == "png"):
+            if not is_chart(message):
                 waiting.append(message)
-        if isinstance(pictures[i], Exception):
-            raise pictures[i]
-        return pictures[i]
+        if isinstance(charts[i], Exception):
+            raise charts[i]
+        return charts[i]
 
     def sections():
         while True:
@@ -126,7 +127,7 @@ def pdf(inp: BinaryIO, out: BinaryIO, font: str | None) -> None:
     try:
         if failed is not None:
             raise failed
-        send(out, ("pdf", render(doc, png, ready if doc.font == font else None,
+        send(out, ("pdf", render(doc, svg, ready if doc.font == font else None,
                                  sections() if doc.streamed else None)))
     except ChartFailed as exc:
         send(out, ("error", str(exc)))
