@@ -2,6 +2,8 @@
 
 import json
 import re
+import subprocess
+import sys
 
 import openpyxl
 
@@ -176,3 +178,16 @@ def test_the_terminal_tables_name_clocks_states_and_columns_not_their_keys(demo_
     p = run_cli("add", "--workbook", str(copy), "--set", "subject=电梯停运", "--lang", "zh",
                 "--user", SUPERVISOR, "--now", NOW)
     assert p.returncode == 1 and "未登记 — 被投诉对象: " in p.stderr, p.stderr
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(demo_path):
+    # `python -m core check … | head`: the command leaves without taking its objects apart
+    # (core/__main__.py), so a closed pipe must neither raise nor leave a traceback
+    p = subprocess.Popen([sys.executable, "-m", "core", "check", "--workbook", str(demo_path),
+                          "--format", "json", "--now", NOW], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    assert p.stdout.read(10) == b'{"policy":'
+    p.stdout.close()  # before most of the JSON (far more than a pipe holds) is written
+    err = p.stderr.read()
+    assert p.wait(timeout=120) in (0, 1)  # 1: the demo has overdue complaints
+    assert err == b""
