@@ -1,5 +1,6 @@
 """Statistics: the period's sections — a sentence, a chart, its table and a download."""
 
+from collections.abc import Iterator
 from functools import partial
 
 import pandas as pd
@@ -8,7 +9,7 @@ import streamlit as st
 from core.reading.i18n import label
 from core.reports.export import safe_csv
 from core.reports.report import generated, pack_zip
-from core.reports.sections import build_sections
+from core.reports.sections import each_section
 from core.rules.access import may, seen_by
 from pages._shared import esc, lang, page, register, t
 
@@ -35,25 +36,23 @@ def pack_button(reg, period: str) -> None:
                        mime="application/zip", key="pack")
 
 
-def shown_sections(reg, period: str, language: str) -> list[tuple]:
-    """The period's sections, each with its chart as a Vega-Lite spec, its table as shown
-    (None when empty), whether that table is shown wrapped, and its CSV: built once per
-    checked register, period and language for every session (the register is shared and
-    never changed)."""
-    def build() -> list[tuple]:
-        out = []
-        for s in build_sections(reg, period, language):
-            spec = s.chart  # a Vega-Lite specification, or None
-            if s.table.empty:
-                out.append((s, spec, None, False, None))
-                continue
-            shown = s.display()
-            wrapped = shown.map(lambda v: len(str(v))).to_numpy().max() > LONG
-            if wrapped:  # st.table reads cells as markdown
-                shown = shown.map(esc).rename(columns=esc)
-            out.append((s, spec, shown, wrapped, safe_csv(s.csv())))
-        return out
-    return reg.derived(("sections", period, language), build)
+def shown_sections(reg, period: str, language: str) -> Iterator[tuple]:
+    """The period's sections as each is built, each with its chart as a Vega-Lite spec, its
+    table as shown (None when empty), whether that table is shown wrapped, and its CSV:
+    built once per checked register, period and language for every session (the register
+    is shared and never changed); a first view shows each section as soon as it is built."""
+    def shown(s) -> tuple:
+        spec = s.chart  # a Vega-Lite specification, or None
+        if s.table.empty:
+            return s, spec, None, False, None
+        table = s.display()
+        wrapped = table.map(lambda v: len(str(v))).to_numpy().max() > LONG
+        if wrapped:  # st.table reads cells as markdown
+            table = table.map(esc).rename(columns=esc)
+        return s, spec, table, wrapped, safe_csv(s.csv())
+
+    return reg.derived_each(("sections", period, language),
+                            lambda: map(shown, each_section(reg, period, language)))
 
 
 person = page("statistics")
@@ -71,21 +70,22 @@ if reg is not None:
             last.asfreq("Q") - 4, last.asfreq("Q"), freq="Q")][::-1]
     period = st.selectbox(t(f"pick_{kind}"), options, key=f"stats_{kind}")  # not 统计周期 twice
     reg = seen_by(reg, person)  # every figure from the rows this person may open (R-RECUSE)
-    with st.spinner(t("stats_building")):  # shown only when it takes over half a second
-        sections = shown_sections(reg, period, lang())
     st.caption(generated(reg, period, lang()))  # every figure is as of the period's end
     if may(person, "report"):
         pack_button(reg, period)
-    for s, spec, shown, wrapped, csv in sections:
-        st.subheader(esc(s.title))
-        for line in s.text:
-            st.markdown(esc(line))
-        if spec is not None:  # its own colours, the same as in the HTML and the PDF
-            st.vega_lite_chart(spec, width="stretch", theme=None)
-        if shown is not None:
-            if wrapped:  # causes, actions: every word of each cell shown
-                st.table(shown, hide_index=True)
-            else:
-                st.dataframe(shown, hide_index=True, width="stretch", height="content")
-            st.download_button(t("download_csv"), csv, f"{period}-{s.key}.csv",
-                               "text/csv", key=f"csv_{s.key}")
+    # a first view shows each section as it is built, under the "working out…" spinner
+    # (Streamlit shows it after half a second); a later one shows them all at once
+    with st.spinner(t("stats_building")):
+        for s, spec, shown, wrapped, csv in shown_sections(reg, period, lang()):
+            st.subheader(esc(s.title))
+            for line in s.text:
+                st.markdown(esc(line))
+            if spec is not None:  # its own colours, the same as in the HTML and the PDF
+                st.vega_lite_chart(spec, width="stretch", theme=None)
+            if shown is not None:
+                if wrapped:  # causes, actions: every word of each cell shown
+                    st.table(shown, hide_index=True)
+                else:
+                    st.dataframe(shown, hide_index=True, width="stretch", height="content")
+                st.download_button(t("download_csv"), csv, f"{period}-{s.key}.csv",
+                                   "text/csv", key=f"csv_{s.key}")

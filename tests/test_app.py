@@ -295,12 +295,12 @@ def test_viewers_share_one_read_and_one_check_until_the_file_changes(demo_path, 
     shutil.copy(demo_path, path)
     reads, checks, sections = [], [], []
     real_read, real_build = Store.read, core.front.service.build_register
-    real_sections = core.reports.sections.build_sections
+    real_sections = core.reports.sections.each_section
     monkeypatch.setattr(Store, "read", lambda self, *a, **k: reads.append(1) or
                         real_read(self, *a, **k))
     monkeypatch.setattr(core.front.service, "build_register", lambda *a, **k: checks.append(1) or
                         real_build(*a, **k))
-    monkeypatch.setattr(core.reports.sections, "build_sections", lambda *a, **k: sections.append(1)
+    monkeypatch.setattr(core.reports.sections, "each_section", lambda *a, **k: sections.append(1)
                         or real_sections(*a, **k))
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -311,3 +311,27 @@ def test_viewers_share_one_read_and_one_check_until_the_file_changes(demo_path, 
     os.utime(path, ns=(stamp, stamp))
     assert not app_on(path, "en", "queue").exception
     assert (len(reads), len(checks)) == (2, 2)
+
+
+def test_statistics_built_for_a_first_view_are_kept_only_when_all_were_built(demo_path):
+    # the statistics page shows each section as it is built; a viewer who clicks on
+    # before the last one leaves nothing half-built behind for the next viewer
+    from core.reports.sections import each_section
+    from core.rules.register import build_register
+    from core.store.workbook import WorkbookStore
+
+    reg = build_register(WorkbookStore(demo_path, schema()).read(), schema(),
+                         now=dt.datetime(2026, 11, 24, 10, 0))
+    made = []
+
+    def make():
+        made.append(1)
+        return each_section(reg, "2026-10", "en")
+
+    first = reg.derived_each("sections", make)
+    assert next(first).key == "overview"
+    first.close()  # the viewer clicked on
+    whole = list(reg.derived_each("sections", make))
+    again = list(reg.derived_each("sections", make))
+    assert len(made) == 2 and [s.key for s in whole] == [s.key for s in again]
+    assert all(a is b for a, b in zip(whole, again, strict=True))  # kept, not built again

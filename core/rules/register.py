@@ -7,7 +7,7 @@ CLI and reports all read from.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -82,6 +82,19 @@ class Register:
         if key not in self.memo:
             self.memo[key] = make()
         return self.memo[key]
+
+    def derived_each(self, key: object, make: Callable[[], Iterable]) -> Iterator:
+        """The items of `make()` as each is made, kept in `memo` once all are (as `derived`):
+        a page shows each while the next is worked out; later views take them all at once.
+        Left unfinished (a viewer who clicked on meanwhile), nothing is kept."""
+        if key in self.memo:
+            yield from self.memo[key]
+            return
+        made = []
+        for item in make():
+            made.append(item)
+            yield item
+        self.memo[key] = made
 
     def problems_by_row(self) -> dict[int, list[Problem]]:
         out: dict[int, list[Problem]] = {}
