@@ -150,6 +150,8 @@ def queue_table(reg) -> None:
         st.dataframe(view.style.map(lambda s: f"background-color: {colour.get(s, '')}",
                                     subset=[t("col_state")]),
                      hide_index=True, width="stretch", height=min(38 + 35 * len(view), 560),
+                     # the number stays in sight when the table is scrolled sideways
+                     column_config={t("col_id"): st.column_config.TextColumn(pinned=True)},
                      key="queue_table", on_select=partial(_select, list(part["id"])),
                      selection_mode="single-row")
         st.caption(t("queue_pages", first=(at - 1) * PAGE + 1,

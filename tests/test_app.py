@@ -1,6 +1,7 @@
 """The dashboard rendered with streamlit.testing.v1.AppTest on real workbooks."""
 
 import datetime as dt
+import json
 import shutil
 
 import openpyxl
@@ -152,6 +153,8 @@ def test_queue_filters_filter(demo_path):
     shown = at.dataframe[0].value
     assert 0 < len(shown) < total and set(shown["State"]) == {"overdue"}
     assert {m.label: int(m.value) for m in at.metric}["Overdue"] == len(shown)
+    # the complaint number stays in sight when the wide table is scrolled sideways
+    assert json.loads(at.dataframe[0].proto.columns)["Complaint No."]["pinned"] is True
 
 
 def test_queue_records_a_milestone(demo_path, tmp_path):
