@@ -50,11 +50,13 @@ if reg is not None:
                         st.write(t(key))
                         st.dataframe(late_table(reg, d[key]), hide_index=True, width="stretch",
                                      height="content")
-                for key, title, count in (("complained_about", "complained_people", "complaints"),
-                                          ("praised", "praised_people", "praises")):
+                for key, title, count, points in (
+                        ("complained_about", "complained_people", "complaints", "col_lost"),
+                        ("praised", "praised_people", "praises", "col_gained")):
                     if d[key]:
                         st.write(t(title))
                         st.dataframe(pd.DataFrame({
                             t("col_employee"): [e["employee"] for e in d[key]],
-                            t(f"col_{count}"): [e[count] for e in d[key]]}),
+                            t(f"col_{count}"): [e[count] for e in d[key]],
+                            t(points): [e["points"] for e in d[key]]}),
                             hide_index=True, width="stretch", height="content")

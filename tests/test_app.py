@@ -338,3 +338,16 @@ def test_statistics_built_for_a_first_view_are_kept_only_when_all_were_built(dem
     again = list(reg.derived_each("sections", make))
     assert len(made) == 2 and [s.key for s in whole] == [s.key for s in again]
     assert all(a is b for a, b in zip(whole, again, strict=True))  # kept, not built again
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_scores_page_shows_the_points_of_each_employee_complained_about(demo_path, lang):
+    # R-SCORE-3: a valid direct complaint about an employee costs the department the
+    # policy's points once per employee, shown beside the number of complaints
+    at = app_on(demo_path, lang, "scores")
+    employee, times, lost = (("员工", "被投诉次数", "扣分") if lang == "zh"
+                             else ("Employee", "Times complained about", "Points lost"))
+    tables = [d.value for d in at.dataframe if employee in d.value.columns]
+    assert tables and all(list(df.columns) == [employee, times, lost] for df in tables)
+    rows = pd.concat(tables)
+    assert len(rows) and set(rows[lost]) == {1} and set(rows[times]) <= set(range(1, 99))

@@ -1,11 +1,13 @@
 """Classification flags (R-URGENT, R-REPEAT, R-GROUP, R-TREND), department scoring worked by
 hand (R-SCORE-1…6) and the statistics tables (R-STATS)."""
 
+import dataclasses
+
 import pytest
 
 from core.rules.flags import flag_lists
 from core.rules.period import parse_period
-from core.rules.scoring import department_scores
+from core.rules.scoring import department_scores, score_table
 from core.rules.stats import breakdown, figures, statistics
 
 from .conftest import run_cli
@@ -94,13 +96,31 @@ def test_scoring_worked_by_hand():
     assert deductions == {"A": (3, 6, True),   # R-SCORE-1 + R-SCORE-4: 3 days, doubled
                           "C": (4, 4, False)}  # R-SCORE-1 (R-SCORE-2 not met: not agreed)
     assert [e["id"] for e in eng["exemptions"]] == ["B"]  # R-SCORE-2
-    assert eng["complained_about"] == [{"employee": "Qian", "complaints": 1}]  # R-SCORE-3
-    assert eng["praised"] == [{"employee": "Zhao", "praises": 2}]  # R-SCORE-3
+    assert eng["complained_about"] == [{"employee": "Qian", "complaints": 1,  # R-SCORE-3
+                                        "points": 1}]
+    assert eng["praised"] == [{"employee": "Zhao", "praises": 2, "points": 1}]  # R-SCORE-3
     assert (eng["points_lost"], eng["points_gained"], eng["net"]) == (11, 1, -10)
     assert eng["yuan"] == -1000  # R-SCORE-5: 100 yuan per point
     assert eng["escalated"] is True  # R-SCORE-6: 10 points lost
     assert {(i["employee"], i["yuan"]) for i in result["individuals"]} == {("Zhao", 200),
                                                                           ("Qian", -100)}
+
+
+def test_each_praised_or_complained_about_employee_carries_the_points_the_policy_sets():
+    # R-SCORE-3 read from the policy, never hard-coded: a register whose rules give 2 points
+    # for repeated praise and take 3 for a direct complaint says so entry by entry
+    reg = scoring_register()
+    policy = dataclasses.replace(reg.policy, scoring={
+        **reg.policy.scoring, "praise_bonus": 2, "direct_complaint_penalty": 3})
+    (eng,) = department_scores(dataclasses.replace(reg, policy=policy), "2026-10")["departments"]
+    assert [e["points"] for e in eng["complained_about"]] == [3]
+    assert [e["points"] for e in eng["praised"]] == [2]
+    assert (eng["points_lost"], eng["points_gained"]) == (6 + 4 + 3, 2)
+    table = score_table({"policy": "x", "period": "2026-10", "yuan_per_point": 100,
+                         "escalation_points": 10, "departments": [eng], "individuals": []},
+                        "en", policy)
+    assert "Qian: directly complained about 1 time -3" in table
+    assert "Zhao: praised 2 times +2" in table
 
 
 def test_scoring_in_another_month_is_empty():

@@ -87,11 +87,15 @@ class Deduction(_Out):
 class Praised(_Out):
     employee: str
     praises: int
+    points: int = Field(description="R-SCORE-3: gained by the department for this employee, "
+                        "once however many praises")
 
 
 class ComplainedAbout(_Out):
     employee: str
     complaints: int
+    points: int = Field(description="R-SCORE-3: lost by the department for this employee, "
+                        "once however many complaints")
 
 
 class DepartmentScore(_Out):

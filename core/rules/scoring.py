@@ -138,12 +138,14 @@ def department_scores(reg: Register, period_text: str) -> dict:
     for (dname, who), n in praise.groupby(["department", "respondent"]).size().items():
         if n >= sc["praise_min_count"]:  # R-SCORE-3: repeatedly praised
             d = dept(dname)
-            d["praised"].append({"employee": who, "praises": int(n)})
+            d["praised"].append({"employee": who, "praises": int(n),
+                                 "points": sc["praise_bonus"]})
             d["points_gained"] += sc["praise_bonus"]
     direct = t[in_period & t["kind"].eq("complaint") & person & t["validity"].eq("valid")]
     for (dname, who), n in direct.groupby(["department", "respondent"]).size().items():
         d = dept(dname)
-        d["complained_about"].append({"employee": who, "complaints": int(n)})
+        d["complained_about"].append({"employee": who, "complaints": int(n),
+                                      "points": sc["direct_complaint_penalty"]})
         d["points_lost"] += sc["direct_complaint_penalty"]
     yuan = sc["yuan_per_point"]
     rows = []
@@ -168,11 +170,9 @@ def department_scores(reg: Register, period_text: str) -> dict:
 
 def score_table(result: dict, lang: str = "en", policy=None) -> str:
     """The scores as lines a person reads in a terminal; with the `policy` they came from,
-    clocks by their names and the points of a direct complaint and of praise as it sets."""
+    clocks by their names."""
     zh = lang == "zh"
     names = {c.id: (c.zh if zh else c.en) for c in policy.clocks} if policy else {}
-    penalty = policy.scoring["direct_complaint_penalty"] if policy else 1
-    bonus = policy.scoring["praise_bonus"] if policy else 1
     head = (f"{result['period']} 部门考核（政策 {result['policy']}）" if zh else
             f"Department scores for {result['period']} (policy {result['policy']})")
     out = [head]
@@ -191,13 +191,13 @@ def score_table(result: dict, lang: str = "en", policy=None) -> str:
                        f"      row {e['row']} {e['id']} {clock} {e['late_days']}d late "
                        f"-{e['points']}{' x2 repeat' if e['doubled'] else ''}")
         for e in d["complained_about"]:  # R-SCORE-3: once per employee, however many
-            out.append(f"      {e['employee']}：被直接投诉 {e['complaints']} 次 -{penalty}" if zh
+            out.append(f"      {e['employee']}：被直接投诉 {e['complaints']} 次 -{e['points']}" if zh
                        else f"      {e['employee']}: directly complained about "
-                            f"{label('times', lang, n=e['complaints'])} -{penalty}")
+                            f"{label('times', lang, n=e['complaints'])} -{e['points']}")
         for e in d["praised"]:
-            out.append(f"      {e['employee']}：受表扬 {e['praises']} 次 +{bonus}" if zh
+            out.append(f"      {e['employee']}：受表扬 {e['praises']} 次 +{e['points']}" if zh
                        else f"      {e['employee']}: praised "
-                            f"{label('times', lang, n=e['praises'])} +{bonus}")
+                            f"{label('times', lang, n=e['praises'])} +{e['points']}")
         for e in d["exemptions"]:
             clock = names.get(e["clock"], e["clock"])
             out.append(f"      第 {e['row']} 行 {e['id']} {clock} 免扣（已同意延期）" if zh else
