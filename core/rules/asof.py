@@ -15,7 +15,7 @@ import threading
 import pandas as pd
 
 from core.rules.deadlines import Clocks
-from core.rules.flags import compute_flags
+from core.rules.flags import compute_flags, group_ids
 from core.rules.register import Register
 
 #: values recorded together with a milestone: unknown until that milestone happened
@@ -86,8 +86,9 @@ def _flags(reg: Register, table: pd.DataFrame, when: pd.Timestamp) -> pd.DataFra
     later = set(gid[gid.ne("") & ~gid.index.isin(table.index)])
     redo = flags.index[flags["group_id"].isin(later)]
     if len(redo):
-        again = compute_flags(table.loc[redo], reg.policy)
-        flags.loc[redo, ["group", "group_id"]] = again[["group", "group_id"]]
+        again = group_ids(table.loc[redo], reg.policy)
+        flags.loc[redo, "group_id"] = again
+        flags.loc[redo, "group"] = again.ne("")
     return flags
 
 

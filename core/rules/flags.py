@@ -177,7 +177,7 @@ def _matters(table: pd.DataFrame, ok: np.ndarray, s: dict, span: int) -> np.ndar
     return np.where(codes >= 0, leader[np.maximum(codes, 0)], -1)
 
 
-def _groups(table: pd.DataFrame, policy: Policy) -> pd.Series:
+def group_ids(table: pd.DataFrame, policy: Policy) -> pd.Series:
     """Each row's group (R-GROUP), "" for none: complaints about one matter of one (named)
     respondent from more than `group_threshold` distinct complainants (each counted once)
     within `group_window_days`. Overlapping windows of one matter are one group, so the
@@ -221,7 +221,7 @@ def _trends(table: pd.DataFrame, threshold: int) -> pd.Series:
 def compute_flags(table: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """One boolean column per flag, aligned with the table."""
     s = policy.settings
-    group = _groups(table, policy)
+    group = group_ids(table, policy)
     return pd.DataFrame({
         "urgent": table["urgent"].eq(True).fillna(False).astype(bool),
         "repeat": table["parent_id"].ne(""),

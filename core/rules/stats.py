@@ -26,7 +26,9 @@ def _ratio(num: int, den: int) -> float | None:
 
 
 def complaints(reg: Register) -> pd.Series:
-    return reg.table["kind"].eq("complaint")
+    """Rows of kind `complaint` (R-KIND): asked for by nearly every figure, worked out once
+    per register or view."""
+    return reg.derived(("complaints",), lambda: reg.table["kind"].eq("complaint"))
 
 
 def open_at(reg: Register, when: pd.Timestamp) -> pd.Series:
