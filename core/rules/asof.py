@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import threading
 
+import numpy as np
 import pandas as pd
 
 from core.rules.deadlines import Clocks
@@ -40,24 +41,28 @@ def _events(reg: Register) -> list[str]:
             if c.type == "datetime" and not c.bookkeeping and c.key not in NOT_EVENTS]
 
 
-def _blank_like(s: pd.Series) -> object:
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return pd.NaT
-    if s.dtype == object:
-        return ""
-    return pd.NA
+def _blanked(s: pd.Series, later: np.ndarray) -> np.ndarray | pd.Series:
+    """`s` with the rows `later` blank: no time, no text, no value (on the column's array
+    when it is a plain numpy one)."""
+    values = s.to_numpy() if isinstance(s.dtype, np.dtype) else None
+    if values is not None and values.dtype.kind == "M":
+        return np.where(later, np.datetime64("NaT"), values)
+    if values is not None and values.dtype == object:  # kept object (not inferred as str)
+        return pd.Series(np.where(later, "", values), index=s.index, dtype=object)
+    return s.mask(later, pd.NA)
 
 
 def _cut(reg: Register, when: pd.Timestamp) -> pd.DataFrame:
     t = reg.table
-    table = t[t["received_at"] < when].copy()
+    table = t[t["received_at"] < when]  # a new frame (copy-on-write: t is never changed)
+    moment = np.datetime64(when.to_datetime64())
     for col in _events(reg):
-        later = table[col] >= when
+        later = table[col].to_numpy() >= moment  # NaT: False
         if not later.any():
             continue
-        table[col] = table[col].mask(later)
+        table[col] = _blanked(table[col], later)
         for dep in RECORDED_WITH.get(col, ()):
-            table[dep] = table[dep].mask(later, _blank_like(table[dep]))
+            table[dep] = _blanked(table[dep], later)
     # R-REOPEN: a complaint reprocessed after its first callback, whose new round had not
     # been called back by then, stood at its first result (so a closed period's figures do
     # not change when a complaint of it is reprocessed later).
