@@ -3,6 +3,7 @@ hand (R-SCORE-1…6) and the statistics tables (R-STATS)."""
 
 import dataclasses
 
+import pandas as pd
 import pytest
 
 from core.rules.flags import flag_lists
@@ -193,3 +194,23 @@ def test_statistics_breakdowns_and_comparisons():
 def test_breakdown_counts_blank_values_visibly():
     b = breakdown(stats_register(), parse_period("2026-09"), "channel")
     assert b.index.tolist() == ["—"] and b["received"].tolist() == [1]
+
+
+def test_the_monthly_series_counted_by_hand_with_odd_rows():
+    # R-STATS (received, closed and open at each month's end, as of the last month's end):
+    # a closing typed before the receipt, a row without a receipt, a suggestion, and a
+    # closing after the series' end (not yet happened then)
+    from core.rules.stats import monthly_series
+
+    reg = register_of([
+        {"id": "A", "received_at": "2026-08-10 09:00", "closed_at": "2026-09-05 10:00"},
+        {"id": "B", "received_at": "2026-09-20 09:00"},
+        {"id": "C", "received_at": "2026-09-25 09:00", "closed_at": "2026-09-20 09:00"},
+        {"id": "D", "received_at": "", "closed_at": "2026-10-03 09:00"},
+        {"id": "E", "kind": "建议", "received_at": "2026-10-05 09:00"},
+        {"id": "F", "received_at": "2026-10-30 09:00", "closed_at": "2026-11-02 09:00"},
+    ])
+    series = monthly_series(reg, 3, until=pd.Timestamp("2026-10-31"))
+    assert series.to_dict("list") == {"month": ["2026-08", "2026-09", "2026-10"],
+                                      "received": [1, 2, 1], "closed": [0, 2, 0],
+                                      "open": [1, 1, 2]}
