@@ -30,11 +30,16 @@ def _grouped(sub: pd.DataFrame, text: str, by: list[str]) -> pd.DataFrame:
 
 
 def resolved_valid(reg: Register, period: Period) -> pd.DataFrame:
-    """Valid complaints whose handling was completed in the period (their causes are known)."""
+    """Valid complaints whose handling was completed in the period (their causes are known):
+    worked out once per view and period (the causes and actions sections ask eight times;
+    callers only read it)."""
     reg = as_of(reg, period.end)
-    t = reg.table
-    sel = complaints(reg) & period.contains(t["resolved_at"]) & t["validity"].eq("valid")
-    return t[sel].sort_values("resolved_at", kind="stable")
+
+    def make() -> pd.DataFrame:
+        t = reg.table
+        sel = complaints(reg) & period.contains(t["resolved_at"]) & t["validity"].eq("valid")
+        return t[sel].sort_values("resolved_at", kind="stable")
+    return reg.derived(("resolved_valid", period.start, period.end), make)
 
 
 def main_causes(reg: Register, period: Period) -> pd.DataFrame:
@@ -78,15 +83,17 @@ def proposals(reg: Register, period: Period) -> pd.DataFrame:
     threshold = int(view.policy.settings["trend_threshold"])
     still_open = open_at(view, period.end)
     rows = []
-    for (cat, m), idx in t[hot].assign(month=month).groupby(["category", "month"]).groups.items():
+    raised = pd.DataFrame({"category": t["category"], "month": month,
+                           "department": t["department"], "open": still_open})[hot]
+    for (cat, m), g in raised.groupby(["category", "month"]):
         nxt = pd.Period(m, "M") + 1
         known = nxt.end_time < pd.Timestamp(view.now)
         later = int(counts.get((cat, str(nxt)), 0)) if known else None
-        rows.append({"category": cat, "month": m, "count": len(idx),
-                     "department": _most(t.loc[idx, "department"]),
+        still = int(g["open"].sum())
+        rows.append({"category": cat, "month": m, "count": len(g),
+                     "department": _most(g["department"]),
                      "next_count": later, "below": None if later is None else later <= threshold,
-                     "closed": int((~still_open.loc[idx]).sum()),
-                     "open": int(still_open.loc[idx].sum())})
+                     "closed": len(g) - still, "open": still})
     cols = ["category", "month", "count", "department", "next_count", "below", "closed", "open"]
     out = pd.DataFrame(rows, columns=cols, dtype=object).astype(
         {"count": int, "closed": int, "open": int})
