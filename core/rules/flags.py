@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 
 import numpy as np
@@ -76,28 +78,37 @@ def _symbols(texts: np.ndarray) -> list[str]:
 
 
 MATTER_SYMBOLS = 60  # a subject's matter is in its first words; longer text is cut for speed
-CHUNK = 2000
 
 
-def _similar(texts: list[str], cutoff: float) -> np.ndarray:
-    """Pairs (i, j), i < j, of texts about the same matter, from one rapidfuzz LCS matrix:
-    alike as a whole (the Indel ratio of rapidfuzz's `fuzz.ratio`) to `cutoff` of 100, or
-    one wholly inside the other (电梯 in 3号楼电梯; the shorter of two symbols or more)."""
+def _unique_rows(a: np.ndarray) -> np.ndarray:
+    """np.unique(a, axis=0) for an integer matrix (its rows sorted, each once), by lexsort:
+    numpy's own sorts the rows as records, several times slower."""
+    if not len(a):
+        return a
+    a = a[np.lexsort(a.T[::-1])]
+    return a[np.r_[True, (a[1:] != a[:-1]).any(axis=1)]]
+
+
+@functools.cache
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The index pairs (i, j), i < j, of n things (np.triu_indices, kept per n)."""
+    return np.triu_indices(n, 1)
+
+
+def _similar(texts: list[str], pairs: np.ndarray, cutoff: float) -> np.ndarray:
+    """Which of the `pairs` (i, j) of texts are about the same matter, by rapidfuzz's LCS of
+    each pair (one call for all): alike as a whole (the Indel ratio of rapidfuzz's
+    `fuzz.ratio`) to `cutoff` of 100, or one wholly inside the other (电梯 in 3号楼电梯; the
+    shorter of two symbols or more)."""
+    if not len(pairs):
+        return np.zeros(0, dtype=bool)
     texts = [x[:MATTER_SYMBOLS] for x in texts]
     n = np.array([len(x) for x in texts])
-    pairs = []
-    for lo in range(0, len(texts), CHUNK):
-        lcs = process.cdist(texts[lo:lo + CHUNK], texts, scorer=LCSseq.similarity,
-                            dtype=np.int32)
-        a, b = n[lo:lo + CHUNK, None], n[None, :]
-        shorter = np.minimum(a, b)
-        alike = 100 * 2 * lcs >= cutoff * (a + b)
-        inside = (shorter >= 2) & (lcs == shorter)
-        i, j = np.nonzero(alike | inside)
-        i += lo
-        keep = i < j
-        pairs.append(np.stack([i[keep], j[keep]], axis=1))
-    return np.concatenate(pairs) if pairs else np.empty((0, 2), dtype=int)
+    lcs = process.cpdist([texts[i] for i in pairs[:, 0]], [texts[j] for j in pairs[:, 1]],
+                         scorer=LCSseq.similarity, dtype=np.int32)
+    a, b = n[pairs[:, 0]], n[pairs[:, 1]]
+    shorter = np.minimum(a, b)
+    return (100 * 2 * lcs >= cutoff * (a + b)) | ((shorter >= 2) & (lcs == shorter))
 
 
 def _leaders(edges: np.ndarray, weight: np.ndarray, length: np.ndarray) -> np.ndarray:
@@ -157,11 +168,12 @@ def _matters(table: pd.DataFrame, ok: np.ndarray, s: dict, span: int) -> np.ndar
     many = np.bincount(person[ok], minlength=person.max() + 1 if len(person) else 0) > threshold
     pick = ok & many[person] if len(person) else ok
     # (respondent, time bin, subject) once each, sorted: a cell is one respondent's bin
-    cells = np.unique(np.column_stack([person[pick], t_ns[pick] // max(span, 1), codes[pick]]),
-                      axis=0)
+    cells = _unique_rows(np.column_stack([person[pick], t_ns[pick] // max(span, 1),
+                                          codes[pick]]))
     starts = np.flatnonzero(np.r_[True, (cells[1:, :2] != cells[:-1, :2]).any(axis=1)])
     ends = np.r_[starts[1:], len(cells)]
-    edges = [np.empty((0, 2), dtype=np.int64)]
+    # every pair of matter texts that meet in a cell (with the next cell of the respondent)
+    candidates = [np.empty((0, 2), dtype=np.int64)]
     for g, (lo, hi) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
         near = cells[lo:hi, 2]
         if g + 1 < len(starts):  # with the next bin of the same respondent
@@ -169,11 +181,12 @@ def _matters(table: pd.DataFrame, ok: np.ndarray, s: dict, span: int) -> np.ndar
             if nxt[0] == cells[lo, 0] and nxt[1] == cells[lo, 1] + 1:
                 near = np.union1d(near, cells[starts[g + 1]:ends[g + 1], 2])
         if len(near) > 1:
-            edges.append(near[_similar([symbols[k] for k in near],
-                                       float(s["group_similarity"]))])
+            i, j = _pairs(len(near))
+            candidates.append(np.stack([near[i], near[j]], axis=1))
+    pairs = _unique_rows(np.concatenate(candidates))
+    edges = pairs[_similar(symbols, pairs, float(s["group_similarity"]))]
     weight = np.bincount(codes[codes >= 0], minlength=len(uniques))
-    leader = _leaders(np.unique(np.concatenate(edges), axis=0), weight,
-                      np.array([len(x) for x in symbols]))
+    leader = _leaders(edges, weight, np.array([len(x) for x in symbols]))
     return np.where(codes >= 0, leader[np.maximum(codes, 0)], -1)
 
 
@@ -193,11 +206,15 @@ def group_ids(table: pd.DataFrame, policy: Policy) -> pd.Series:
     key = _matters(table, ok, s, span)
     people = _codes(table["complainant"], table["contact"])
     t_ns = table["received_at"].to_numpy("datetime64[ns]").astype(np.int64)
-    sizes = pd.Series(key[ok]).value_counts()
     ids = table["id"].to_numpy()
-    for k in sizes.index[sizes > threshold]:
-        pos = np.flatnonzero(key == k)
-        pos = pos[np.argsort(t_ns[pos], kind="stable")]
+    # the rows of each matter with more than `threshold` rows, matter by matter, each in time
+    # order (rows at the same time in row order)
+    rows = np.flatnonzero(np.isin(key, np.flatnonzero(np.bincount(key[ok]) > threshold)))
+    rows = rows[np.lexsort((t_ns[rows], key[rows]))]
+    bounds = (np.flatnonzero(np.r_[True, key[rows][1:] != key[rows][:-1], True]).tolist()
+              if len(rows) else [])
+    for lo, hi in itertools.pairwise(bounds):
+        pos = rows[lo:hi]
         inside = _crowded(t_ns[pos].tolist(), people[pos].tolist(), threshold, span)
         # A run of consecutive crowded rows (in time order) is one group.
         starts = inside & ~np.concatenate(([False], inside[:-1]))
