@@ -17,7 +17,7 @@ LONG = 40  # characters: a table with longer cells is shown wrapped, not cut to 
 
 
 def pack_button(reg, period: str) -> None:
-    """Make the pack when asked (it renders charts to images and takes seconds), then offer
+    """Make the pack when asked (it draws the charts and lays out a PDF: seconds), then offer
     it; any document that could not be made is said in the page, in plain words."""
     key = (period, lang(), reg.now)
     if st.button(t("pack_make"), key="pack_make"):
@@ -36,7 +36,7 @@ def pack_button(reg, period: str) -> None:
                        mime="application/zip", key="pack")
 
 
-def _csv(section) -> str:
+def _csv(section) -> bytes:
     """A section's table as CSV, made when its download button is clicked."""
     return safe_csv(section.csv())
 

@@ -72,3 +72,18 @@ def test_statistics_count_a_group_once():
     reg = register_of(rows([*LIFT, "电梯停运"], people=[f"住户{n}" for n in range(12)]))
     f = figures(reg, parse_period("2026-09"))
     assert (f["groups"], f["group_rows"]) == (1, 12)
+
+
+def test_subjects_compared_in_small_batches_group_the_same(monkeypatch):
+    # R-GROUP: the pairs of subjects are compared a batch at a time (memory stays bounded
+    # however many subjects one respondent has); batch size changes nothing
+    from pandas.testing import assert_frame_equal
+
+    from core.rules import flags
+
+    reg = register_of(rows(LIFT) + rows(OTHER, respondent="物业服务中心", days=2)
+                      + rows(ENGLISH, respondent="Estate office"))
+    whole = flags.compute_flags(reg.table, reg.policy)
+    assert whole["group"].sum() == len(LIFT) + len(ENGLISH) + 1  # and OTHER's 电梯停运
+    monkeypatch.setattr(flags, "PAIRS_AT_ONCE", 3)
+    assert_frame_equal(flags.compute_flags(reg.table, reg.policy), whole)

@@ -334,6 +334,19 @@ def test_the_pdf_draws_its_charts_as_vector_graphics_with_their_words_as_text(pd
     assert with_charts.count("价格收费") > without.count("价格收费")
 
 
+def test_chart_text_in_a_face_the_pdf_font_lacks_is_still_drawn_as_vector(pdf_parts):
+    # the PDF's Chinese font has one face: a chart asking for bold, semibold or italic text
+    # is drawn in it (fpdf2 would fail only once the chart's room is taken on the page)
+    from core.reports import pdf
+
+    doc, charts, _ = pdf_parts
+    faces = {i: svg.replace('font-weight="normal"', 'font-weight="600" font-style="italic"')
+             .replace('font-weight="bold"', 'font-weight="700"') for i, svg in charts.items()}
+    assert all('font-weight="600"' in svg for svg in faces.values())
+    text, pictures = _pdf_text(pdf.render(doc, faces.get))
+    assert pictures == 0 and text == _pdf_text(pdf.render(doc, charts.get))[0]
+
+
 def test_a_chart_the_pdf_cannot_draw_as_vector_is_placed_as_a_picture(pdf_parts, monkeypatch):
     from core.reports import pdf
 

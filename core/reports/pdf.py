@@ -164,19 +164,20 @@ _LINE_FROM_ORIGIN = re.compile(r"<line\b(?![^>]*\bx1=)")
 _EMPTY_PATH = re.compile(r'<path\b[^>]*\bd=""[^>]*/>')
 _SVG_OPEN = re.compile(r"<svg\b[^>]*>")
 _FONT_FAMILY = re.compile(r'font-family="[^"]*"')
-_BOLD = re.compile(r'\sfont-weight="bold"')
+_WEIGHT_STYLE = re.compile(r'\sfont-(?:weight|style)="[^"]*"')
 
 
 def vector(svg: str, family: str, ttf: bool) -> bytes:
     """A chart's SVG (vl-convert's, as the HTML shows it) as fpdf2 draws it: SVG's own
     defaults written out (nothing is stroked unless asked: fpdf2 strokes in black what has
     only a stroke width, as Vega's points do), its text in the PDF's font `family` (the
-    chart names a list of fonts the PDF does not have; in regular weight: a TrueType font
-    is loaded in one weight, and the picture vl-convert draws shows it so), and in Latin-1
-    when that font is PDF's own Helvetica (as the PDF's other text)."""
+    chart names a list of fonts the PDF does not have; upright and in regular weight: a
+    TrueType font is loaded in one face, and a face it lacks would fail only once the
+    chart's room on the page is taken), and in Latin-1 when that font is PDF's own
+    Helvetica (as the PDF's other text)."""
     svg = _LINE_FROM_ORIGIN.sub('<line x1="0" y1="0"', _EMPTY_PATH.sub("", svg))
     svg = _FONT_FAMILY.sub(f'font-family="{family}"', svg)
-    svg = (_BOLD.sub("", svg) if ttf
+    svg = (_WEIGHT_STYLE.sub("", svg) if ttf
            else svg.translate(LATIN1).encode("latin-1", "replace").decode("latin-1"))
     opened, end = _SVG_OPEN.search(svg), svg.rfind("</svg>")
     if opened and end > opened.end():
@@ -215,7 +216,9 @@ def _keep_with_chart(pdf, section: PdfSection, svg: str) -> None:
 def _chart(pdf, svg: str) -> None:
     """A chart drawn in the PDF as vector graphics (sharp at any size, a few kB); one that
     fpdf2 cannot read is placed as a picture of it instead (vl-convert rasterises the same
-    SVG), never left out."""
+    SVG), never left out. fpdf2 reads the whole SVG before it takes the chart's room on the
+    page, so a chart it cannot read leaves no gap; its fonts are looked up only while
+    drawing, which is why `vector` leaves it only faces the PDF has."""
     try:
         pdf.image(io.BytesIO(vector(svg, pdf.family_name, pdf.is_ttf_font)), w=CHART_WIDTH)
     except Exception:

@@ -416,7 +416,8 @@ def seen_by(reg: Register, who: Who) -> Register:
             reg, table=reg.table.loc[keep], flags=reg.flags.loc[keep],
             clocks={k: c.loc[keep] for k, c in reg.clocks.items()},
             problems=[p for p in reg.problems if p.row in kept], views={}, memo={})
-        older = [k for k in reg.memo if isinstance(k, tuple) and k[:1] == ("seen",)]
+        # list(): one step, while other sessions' views may add to the shared memo
+        older = [k for k in list(reg.memo) if isinstance(k, tuple) and k[:1] == ("seen",)]
         for k in older[:max(0, len(older) - _SEEN_VIEWS + 1)]:
             reg.memo.pop(k, None)
         reg.memo[key] = view

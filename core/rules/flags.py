@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -89,24 +90,41 @@ def _unique_rows(a: np.ndarray) -> np.ndarray:
     return a[np.r_[True, (a[1:] != a[:-1]).any(axis=1)]]
 
 
-@functools.cache
-def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """The index pairs (i, j), i < j, of n things (np.triu_indices, kept per n)."""
+#: candidate pairs of subjects compared in one rapidfuzz call: their memory stays bounded (a
+#: few tens of MB) however many distinct subjects one respondent has in a window
+PAIRS_AT_ONCE = 500_000
+
+
+@functools.lru_cache(maxsize=64)
+def _small_pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The index pairs (i, j), i < j, of n things (np.triu_indices), kept for small n."""
     return np.triu_indices(n, 1)
 
 
+def _pairs(near: np.ndarray) -> Iterator[np.ndarray]:
+    """The pairs (near[i], near[j]), i < j, in blocks of about PAIRS_AT_ONCE or fewer."""
+    n = len(near)
+    if n <= 64:
+        i, j = _small_pairs(n)
+        yield np.stack([near[i], near[j]], axis=1)
+        return
+    step = max(1, PAIRS_AT_ONCE // n)
+    for lo in range(0, n - 1, step):
+        i, j = np.nonzero(np.arange(lo, min(lo + step, n))[:, None] < np.arange(n)[None, :])
+        yield np.stack([near[i + lo], near[j]], axis=1)
+
+
 def _similar(texts: list[str], pairs: np.ndarray, cutoff: float) -> np.ndarray:
-    """Which of the `pairs` (i, j) of texts are about the same matter, by rapidfuzz's LCS of
-    each pair (one call for all): alike as a whole (the Indel ratio of rapidfuzz's
-    `fuzz.ratio`) to `cutoff` of 100, or one wholly inside the other (电梯 in 3号楼电梯; the
-    shorter of two symbols or more)."""
+    """Which of the `pairs` (i, j) of texts (cut to MATTER_SYMBOLS) are about the same
+    matter, by rapidfuzz's LCS of each pair (one call for all): alike as a whole (the Indel
+    ratio of rapidfuzz's `fuzz.ratio`) to `cutoff` of 100, or one wholly inside the other
+    (电梯 in 3号楼电梯; the shorter of two symbols or more)."""
     if not len(pairs):
         return np.zeros(0, dtype=bool)
-    texts = [x[:MATTER_SYMBOLS] for x in texts]
-    n = np.array([len(x) for x in texts])
     lcs = process.cpdist([texts[i] for i in pairs[:, 0]], [texts[j] for j in pairs[:, 1]],
                          scorer=LCSseq.similarity, dtype=np.int32)
-    a, b = n[pairs[:, 0]], n[pairs[:, 1]]
+    a = np.fromiter((len(texts[i]) for i in pairs[:, 0]), np.int64, len(pairs))
+    b = np.fromiter((len(texts[j]) for j in pairs[:, 1]), np.int64, len(pairs))
     shorter = np.minimum(a, b)
     return (100 * 2 * lcs >= cutoff * (a + b)) | ((shorter >= 2) & (lcs == shorter))
 
@@ -172,19 +190,34 @@ def _matters(table: pd.DataFrame, ok: np.ndarray, s: dict, span: int) -> np.ndar
                                           codes[pick]]))
     starts = np.flatnonzero(np.r_[True, (cells[1:, :2] != cells[:-1, :2]).any(axis=1)])
     ends = np.r_[starts[1:], len(cells)]
-    # every pair of matter texts that meet in a cell (with the next cell of the respondent)
-    candidates = [np.empty((0, 2), dtype=np.int64)]
+    # every pair of matter texts that meet in a cell (with the next cell of the respondent),
+    # compared a batch at a time
+    texts_cut = [x[:MATTER_SYMBOLS] for x in symbols]
+    cutoff = float(s["group_similarity"])
+    edges: list[np.ndarray] = [np.empty((0, 2), dtype=np.int64)]
+    batch: list[np.ndarray] = []
+
+    def compare() -> None:
+        if batch:
+            pairs = _unique_rows(np.concatenate(batch))
+            edges.append(pairs[_similar(texts_cut, pairs, cutoff)])
+            batch.clear()
+
+    waiting = 0
     for g, (lo, hi) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
         near = cells[lo:hi, 2]
         if g + 1 < len(starts):  # with the next bin of the same respondent
             nxt = cells[starts[g + 1]]
             if nxt[0] == cells[lo, 0] and nxt[1] == cells[lo, 1] + 1:
                 near = np.union1d(near, cells[starts[g + 1]:ends[g + 1], 2])
-        if len(near) > 1:
-            i, j = _pairs(len(near))
-            candidates.append(np.stack([near[i], near[j]], axis=1))
-    pairs = _unique_rows(np.concatenate(candidates))
-    edges = pairs[_similar(symbols, pairs, float(s["group_similarity"]))]
+        for block in _pairs(near) if len(near) > 1 else ():
+            batch.append(block)
+            waiting += len(block)
+            if waiting >= PAIRS_AT_ONCE:
+                compare()
+                waiting = 0
+    compare()
+    edges = _unique_rows(np.concatenate(edges))
     weight = np.bincount(codes[codes >= 0], minlength=len(uniques))
     leader = _leaders(edges, weight, np.array([len(x) for x in symbols]))
     return np.where(codes >= 0, leader[np.maximum(codes, 0)], -1)
