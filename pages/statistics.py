@@ -36,17 +36,13 @@ def pack_button(reg, period: str) -> None:
                        mime="application/zip", key="pack")
 
 
-def _csv(section) -> bytes:
-    """A section's table as CSV, made when its download button is clicked."""
-    return safe_csv(section.csv())
-
-
 def shown_sections(reg, period: str, language: str) -> Iterator[tuple]:
     """The period's sections as each is built, each with its chart as a Vega-Lite spec, its
-    table as shown (None when empty), whether that table is shown wrapped, and its CSV (made
-    when its button is clicked): built once per checked register, period and language for
-    every session (the register is shared and never changed); a first view shows each
-    section as soon as it is built."""
+    table as shown (None when empty), whether that table is shown wrapped, and its CSV:
+    built once per checked register, period and language for every session (the register
+    is shared and never changed); a first view shows each section as soon as it is built.
+    The CSV is made with the section, not when its button is clicked: Streamlit's deferred
+    downloads now and then gave no file on the first click."""
     def shown(s) -> tuple:
         spec = s.chart  # a Vega-Lite specification, or None
         if s.table.empty:
@@ -55,7 +51,7 @@ def shown_sections(reg, period: str, language: str) -> Iterator[tuple]:
         wrapped = table.map(lambda v: len(str(v))).to_numpy().max() > LONG
         if wrapped:  # st.table reads cells as markdown
             table = table.map(esc).rename(columns=esc)
-        return s, spec, table, wrapped, partial(_csv, s)
+        return s, spec, table, wrapped, safe_csv(s.csv())
 
     return reg.derived_each(("sections", period, language),
                             lambda: map(shown, each_section(reg, period, language)))
