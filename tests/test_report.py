@@ -361,18 +361,40 @@ def test_a_chart_the_pdf_cannot_draw_as_vector_is_placed_as_a_picture(pdf_parts,
     assert all(s.title in text for s in sections)  # nothing else is lost
 
 
-def test_a_section_heading_is_kept_on_the_page_of_its_chart(pdf_parts):
+def test_a_section_heading_is_kept_on_the_page_of_its_chart_or_table(pdf_parts):
     from core.reports import pdf
 
     doc, charts, _ = pdf_parts
     chart = next(iter(charts.values()))
     filler = pdf.PdfSection("Filler", [f"line {n}" for n in range(40)], False)
-    for has_chart in (True, False):
-        one = dataclasses.replace(doc, sections=[
-            filler, pdf.PdfSection("The section with a chart", ["Its sentence."], has_chart)],
-            warnings=[])
+    table = {"head": ["No.", "Subject"], "rows": [[f"TS{n}", "Lift"] for n in range(9)]}
+    for has_chart, rows, moved in ((True, {}, True), (False, {}, False),
+                                   (False, table, True)):
+        one = dataclasses.replace(doc, sections=[filler, pdf.PdfSection(
+            "The section", ["Its sentence.", "Another.", "A third.", "A fourth."], has_chart,
+            **rows)], warnings=[])
         pages = PdfReader(io.BytesIO(pdf.render(one, lambda i: chart))).pages
         first = pages[0].extract_text()
-        # with its chart the heading moves to the next page; without one it stays
-        assert ("The section with a chart" in first) is not has_chart
+        # with a chart or a table below it the heading moves to the next page with them;
+        # with nothing below it, it stays
+        assert ("The section" in first) is not moved
         assert "line 39" in first
+
+
+def test_chinese_paragraphs_break_between_characters_not_at_the_last_space(pdf_parts):
+    # a Chinese sentence has few spaces ("（7 件）"): broken only at them, its lines ended
+    # far short of the margin and split a count from its unit
+    from core.reports import pdf
+
+    doc, _, _ = pdf_parts
+    sentence = "；".join(f"“现场核实：配件长期无货，原因是作业流程未执行到位。”（{n} 件）"
+                        for n in range(7, 12)) + "。另见 TS20260612004、TS20260701003。"
+    one = dataclasses.replace(doc, sections=[pdf.PdfSection("主要原因分析", [sentence], False)],
+                              warnings=[])
+    text = PdfReader(io.BytesIO(pdf.render(one, lambda i: None))).pages[0].extract_text()
+    lines = text[text.index("主要原因分析"):].splitlines()[1:]
+    body = lines[:next(i for i, line in enumerate(lines) if "TS20260701003" in line) + 1]
+    assert len(body) >= 3 and "".join(body).replace(" ", "") == sentence.replace(" ", "")
+    assert all(len(line) >= 0.9 * max(map(len, body)) for line in body[:-1]), body
+    assert not any(line[:1] in "，。、；：）”件" for line in body), body
+    assert all(re.fullmatch(r".*TS\d{11}.*", line) for line in body if "TS" in line)

@@ -141,8 +141,7 @@ def render(doc: PdfDoc, svg: Callable[[int], str | None], pdf=None,
     for i, s in enumerate(doc.sections if sections is None else sections):
         chart = svg(i) if s.chart else None
         pdf.ln(3)
-        if chart:
-            _keep_with_chart(pdf, s, chart)
+        _keep_together(pdf, s, chart)
         _text(pdf, s.title, 13, 8)
         for line in s.text:
             _text(pdf, line, 9.5)
@@ -189,23 +188,64 @@ def vector(svg: str, family: str, ttf: bool) -> bytes:
 def _text(pdf, text: str, size: float, height: float = 5, dry_run: bool = False):
     """A paragraph in the document's font at `size` pt, lines `height` mm high, left-aligned
     (fpdf2 justifies by default, which spreads a Chinese line's few spaces across the page);
-    with `dry_run`, only its lines."""
+    Chinese broken between its characters (_cjk_lines); with `dry_run`, only its lines."""
     pdf.set_font(pdf.family_name, size=size)
+    if CJK.search(text):
+        text = "\n".join(_cjk_lines(pdf, text, pdf.epw - 2 * pdf.c_margin))
     return pdf.multi_cell(0, height, text, align="L", new_x="LMARGIN", new_y="NEXT",
                           dry_run=dry_run, output="LINES")
+
+
+CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]")
+#: what a Chinese line may break before: any character but these, which close what came
+#: before them (a line never starts with one: the character before it goes down with it)
+_CLOSING = set("，。、；：！？）】》」』”’%％…·,.;:!?)]}")
+#: a number, a complaint number, a Latin word: never broken inside
+_TOKEN = re.compile(r"[0-9A-Za-z_\-./:+%@#'\"]+|\s+|.", re.S)
+
+
+def _cjk_lines(pdf, text: str, room: float) -> list[str]:
+    """A paragraph with Chinese in it as lines of at most `room` mm, broken between any two
+    Chinese characters or at a space, never inside a number or word and never before a
+    closing mark (fpdf2 breaks at spaces only: "（7 件）" was cut before 件, the line short).
+    Each line fits, so multi_cell breaks none of them again."""
+    font, size = pdf.current_font, pdf.font_size_pt
+
+    def width(s: str) -> float:
+        return font.get_text_width(pdf.normalize_text(s), size, None)[1] / pdf.k
+
+    lines: list[str] = []
+    for para in text.split("\n"):
+        line: list[str] = []  # its tokens
+        for token in _TOKEN.findall(para):
+            if line and width("".join(line) + token) > room - 0.01:
+                keep = len(line)
+                if token in _CLOSING:  # down with what it closes (and marks before it)
+                    keep -= 1
+                    while keep > 1 and line[keep] in _CLOSING:
+                        keep -= 1
+                    keep = max(keep, 1)
+                lines.append("".join(line[:keep]).rstrip())
+                line = [t for t in line[keep:] if not t.isspace()]
+            line.append(token)
+        lines.append("".join(line).rstrip())
+    return lines
 
 
 _SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)"[^>]*?\bheight="([\d.]+)"')
 
 
-def _keep_with_chart(pdf, section: PdfSection, svg: str) -> None:
-    """A new page before a section whose heading, sentences and chart fit on a page but not
-    on what is left of this one: a heading is not left at the foot of a page, its chart on
-    the next."""
-    size = _SIZE.search(svg)
-    if not size:
+def _keep_together(pdf, section: PdfSection, svg: str | None) -> None:
+    """A new page before a section whose heading and sentences, with its chart or the first
+    rows of its table, fit on a page but not on what is left of this one: a heading is not
+    left at the foot of a page with what it introduces on the next."""
+    size = _SIZE.search(svg) if svg else None
+    if size:
+        need = CHART_WIDTH * float(size[2]) / float(size[1])
+    elif section.head:
+        need = 3 * LINE  # the table's heading and its first two rows
+    else:
         return
-    need = CHART_WIDTH * float(size[2]) / float(size[1])
     need += 8 * len(_text(pdf, section.title, 13, 8, dry_run=True))
     need += sum(5 * len(_text(pdf, line, 9.5, dry_run=True)) for line in section.text)
     room = pdf.page_break_trigger - pdf.t_margin - 2 * LINE  # a new page, below its header
