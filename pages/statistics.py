@@ -63,8 +63,13 @@ st.write(t("stats_intro"))
 reg = register()
 if reg is not None:
     last = pd.Timestamp(reg.now).to_period("M")
-    kind = st.radio(t("period_kind"), ["month", "quarter"], horizontal=True, key="stats_kind",
+    # one radio per language (as the sidebar's policy box): a radio kept across a change of
+    # language showed neither choice selected; the choice itself is carried over
+    kinds = ["month", "quarter"]
+    kind = st.radio(t("period_kind"), kinds, horizontal=True, key=f"stats_kind_{lang()}",
+                    index=kinds.index(st.session_state.get("stats_kind", "month")),
                     format_func=partial(label, lang=lang()))
+    st.session_state["stats_kind"] = kind
     if kind == "month":
         options = [str(p) for p in pd.period_range(last - 14, last, freq="M")][::-1]
     else:

@@ -351,3 +351,15 @@ def test_the_scores_page_shows_the_points_of_each_employee_complained_about(demo
     assert tables and all(list(df.columns) == [employee, times, lost] for df in tables)
     rows = pd.concat(tables)
     assert len(rows) and set(rows[lost]) == {1} and set(rows[times]) <= set(range(1, 99))
+
+
+def test_the_period_kind_chosen_is_kept_across_a_change_of_language(demo_path):
+    # one radio per language (a radio kept across a change showed neither choice in the
+    # browser); the choice itself goes over to the other language's radio
+    at = app_on(demo_path, "zh", "statistics")
+    at.radio(key="stats_kind_zh").set_value("quarter").run()
+    at.session_state["lang"] = "en"
+    at.run()
+    radio = at.radio(key="stats_kind_en")
+    assert (radio.value, radio.label) == ("quarter", "Period")
+    assert [s.label for s in at.selectbox if s.key == "stats_quarter"] == ["Quarter"]
