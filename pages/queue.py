@@ -164,8 +164,9 @@ def queue_table(reg) -> None:
     if st.session_state.get("queue_pick") and st.session_state["queue_pick"] not in set(q["id"]):
         st.session_state["queue_pick"] = None  # closed or gone since
         ids = [i for i in ids if i in set(q["id"])]
-    pick = st.selectbox(t("open_one"), [None, *ids], key="queue_pick", **one(),
-                        format_func=lambda i: t("choose_one") if i is None else i)
+    # nothing chosen is the placeholder, not an option: an option "请选择" stayed shown as the
+    # choice in an English page after a change of language
+    pick = st.selectbox(t("open_one"), ids, key="queue_pick", index=None, **one())
     if pick:
         detail(reg, q, pick)
 

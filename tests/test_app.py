@@ -353,6 +353,18 @@ def test_the_scores_page_shows_the_points_of_each_employee_complained_about(demo
     assert len(rows) and set(rows[lost]) == {1} and set(rows[times]) <= set(range(1, 99))
 
 
+def test_the_queue_box_shows_no_choice_in_the_new_language_after_a_change(demo_path):
+    # nothing chosen is the box's placeholder, in the page's language; an option meaning
+    # "nothing" went on showing 请选择 in the English page
+    at = app_on(demo_path, "zh", "queue")
+    box = at.selectbox(key="queue_pick")
+    assert box.value is None and None not in box.options and box.placeholder == "请选择"
+    at.session_state["lang"] = "en"
+    at.run()
+    box = at.selectbox(key="queue_pick")
+    assert box.value is None and box.placeholder == "Choose one" and box.label == "Open complaint"
+
+
 def test_the_period_kind_chosen_is_kept_across_a_change_of_language(demo_path):
     # one radio per language (a radio kept across a change showed neither choice in the
     # browser); the choice itself goes over to the other language's radio
