@@ -105,6 +105,8 @@ def test_the_html_is_self_contained(packs, demo_path, schema, lang):
                          page)
     assert page.count("<img") == charts == page.count("data:image/svg+xml;base64,") == 9
     assert page.count("<section") == len(sections) == 23
+    # the register by its file's name, as in the PDF, never the folder it lies in
+    assert "<p>demo.xlsx — " in page and str(demo_path.parent) not in page
 
 
 def test_an_empty_period_says_so(demo_path, schema):

@@ -155,7 +155,7 @@ def render(doc: PdfDoc, svg: Callable[[int], str | None], pdf=None,
     return bytes(pdf.output())
 
 
-CHART_WIDTH = 150  # mm
+MM_PER_PX = 0.25  # a chart's size on paper: its text (13 px) about 9 pt, up to the text width
 
 #: what SVG leaves implicit and fpdf2 does not assume: a line starts at 0,0 (Vega's axis
 #: ticks and grid lines write only their end) and a path with no outline draws nothing
@@ -241,7 +241,7 @@ def _keep_together(pdf, section: PdfSection, svg: str | None) -> None:
     left at the foot of a page with what it introduces on the next."""
     size = _SIZE.search(svg) if svg else None
     if size:
-        need = CHART_WIDTH * float(size[2]) / float(size[1])
+        need = _chart_width(pdf, svg) * float(size[2]) / float(size[1])
     elif section.head:
         need = 3 * LINE  # the table's heading and its first two rows
     else:
@@ -253,6 +253,13 @@ def _keep_together(pdf, section: PdfSection, svg: str | None) -> None:
         pdf.add_page()
 
 
+def _chart_width(pdf, svg: str) -> float:
+    """How wide a chart is on the page (mm): in proportion to its width in pixels, so that
+    every chart's text is the same size, and no wider than the text."""
+    size = _SIZE.search(svg)
+    return min(pdf.epw, float(size[1]) * MM_PER_PX) if size else pdf.epw
+
+
 def _chart(pdf, svg: str) -> None:
     """A chart drawn in the PDF as vector graphics (sharp at any size, a few kB); one that
     fpdf2 cannot read is placed as a picture of it instead (vl-convert rasterises the same
@@ -260,11 +267,12 @@ def _chart(pdf, svg: str) -> None:
     page, so a chart it cannot read leaves no gap; its fonts are looked up only while
     drawing, which is why `vector` leaves it only faces the PDF has."""
     try:
-        pdf.image(io.BytesIO(vector(svg, pdf.family_name, pdf.is_ttf_font)), w=CHART_WIDTH)
+        pdf.image(io.BytesIO(vector(svg, pdf.family_name, pdf.is_ttf_font)),
+                  w=_chart_width(pdf, svg))
     except Exception:
         import vl_convert as vlc
 
-        pdf.image(io.BytesIO(vlc.svg_to_png(svg, scale=2.0)), w=CHART_WIDTH)
+        pdf.image(io.BytesIO(vlc.svg_to_png(svg, scale=2.0)), w=_chart_width(pdf, svg))
 
 
 #: what a table cell never breaks inside: a complaint number, a date, a time, a number

@@ -100,7 +100,7 @@ def render_html(reg: Register, sections: list[Section], period: str, lang: str,
              "margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.2rem .5rem;"
              "text-align:left}th{background:#f3f3f3}img{max-width:100%}</style></head><body>",
              f"<h1>{esc(title)} · {esc(period)}</h1>",
-             f"<p>{esc(reg.source)} — {esc(generated(reg, period, lang))}</p>",
+             f"<p>{esc(register_name(reg))} — {esc(generated(reg, period, lang))}</p>",
              *(f"<p class='warning'><strong>{esc(label('warnings', lang))}:</strong> {esc(w)}</p>"
                for w in calendar_warnings(reg, lang))]
     for s in sections:
@@ -124,13 +124,19 @@ def render_html(reg: Register, sections: list[Section], period: str, lang: str,
     return "\n".join(parts)
 
 
+def register_name(reg: Register) -> str:
+    """The register as a report names it: its file's name, not where it lies on the server
+    (a pack is handed round; the folders of the machine that made it are nobody's business)."""
+    return Path(reg.source).name if reg.source else ""
+
+
 def pdf_head(reg: Register, period: str, lang: str) -> PdfDoc:
     """What the PDF shows above its sections, as plain text for core.reports.pdf (laid out
     in the PDF worker or here). FontMissing when the report is in Chinese and no Chinese
     font is installed."""
     title, _ = _titles(period, lang)
-    header = label("report_header", lang, title=title, period=period, register=Path(
-        reg.source).name if reg.source else "")
+    header = label("report_header", lang, title=title, period=period,
+                   register=register_name(reg))
     return PdfDoc(pdf_font(lang), header, label("report_page", lang, n="{n}", total="{nb}"),
                   f"{title} · {period}", generated(reg, period, lang),
                   [f"{label('warnings', lang)}: {w}" for w in calendar_warnings(reg, lang)],
