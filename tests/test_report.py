@@ -297,6 +297,8 @@ def test_the_pdf_never_splits_a_complaint_number_or_a_date_over_two_lines(packs,
     pdf = PdfReader(packs[lang] / f"{QUARTER}-report.pdf")
     lines = [line.strip() for page in pdf.pages for line in page.extract_text().splitlines()]
     assert any(re.search(r"TS\d{11}\b", line) for line in lines)
+    # nor a short column heading ("件数" read "件" over "数")
+    assert not any(line in ("件", "数", "件 数") for line in lines)
     cut = [line for line in lines if re.fullmatch(r"(\S* )?(TS\d{1,10}|\d{4}-\d{2}-?)", line)]
     assert cut == []
 

@@ -279,22 +279,27 @@ def _chart(pdf, svg: str) -> None:
 UNBROKEN = re.compile(r"[0-9A-Za-z_\-./:+%@#]+")
 
 
+#: a column heading this short is never broken ("件数" read "件" over "数")
+SHORT_HEADING = 4
+
+
 def _widths(pdf, table: list[list[str]], ncols: int, room: float) -> list[float]:
     """Column widths (mm) that fill `room`: each column at least as wide as its longest
-    complaint number, date or number (so none is split over two lines), when they all fit
-    (else equal columns), and the width left shared in proportion to what each column's
-    text would take on one line beyond that."""
+    complaint number, date or number and its heading when short (so none is split over two
+    lines), when they all fit (else equal columns), and the width left shared in proportion
+    to what each column's text would take on one line beyond that."""
     font, size, pad = pdf.current_font, pdf.font_size_pt, 2 * pdf.c_margin + 0.2
 
     def width(text: str) -> float:
         return font.get_text_width(pdf.normalize_text(text), size, None)[1] / pdf.k
 
     least, whole = [pad] * ncols, [pad] * ncols
-    for row in table:
+    for i, row in enumerate(table):
         for j, text in enumerate(row):
             if text:
-                least[j] = max(least[j], pad + max((width(w) for w in UNBROKEN.findall(text)),
-                                                   default=0))
+                words = [text] if i == 0 and len(text) <= SHORT_HEADING else \
+                    UNBROKEN.findall(text)
+                least[j] = max(least[j], pad + max(map(width, words), default=0))
                 whole[j] = max(whole[j], pad + width(text))
     if sum(least) > room:
         return [room / ncols] * ncols
