@@ -48,10 +48,11 @@ def shown_sections(reg, period: str, language: str) -> Iterator[tuple]:
         if s.table.empty:
             return s, spec, None, False, None
         table = s.display()
+        csv = safe_csv(table)  # the CSV is the table as shown (Section.csv)
         wrapped = table.map(lambda v: len(str(v))).to_numpy().max() > LONG
         if wrapped:  # st.table reads cells as markdown
             table = table.map(esc).rename(columns=esc)
-        return s, spec, table, wrapped, safe_csv(s.csv())
+        return s, spec, table, wrapped, csv
 
     return reg.derived_each(("sections", period, language),
                             lambda: map(shown, each_section(reg, period, language)))

@@ -182,6 +182,16 @@ def test_amounts_carry_no_apostrophe_and_formulas_still_do(packs):
         "-15000", "+3", "-12%", "'=1+1", "'-1, -2%"]
 
 
+@pytest.mark.parametrize("dtype", [object, "str"])
+def test_a_csv_neutralises_formulas_in_any_text_column_and_writes_blanks_as_blank(dtype):
+    # a column pandas holds as str (not object) was passed over by the guard before
+    from core.reports.export import safe_csv
+
+    df = pd.DataFrame({"=SUM(A1)": ["=1+1", "-5", "@x", None, 'a, "b"']}, dtype=dtype)
+    assert safe_csv(df).decode("utf-8-sig").splitlines() == [
+        "'=SUM(A1)", "'=1+1", "-5", "'@x", '""', '"a, ""b"""']
+
+
 def test_a_closed_period_pack_is_byte_for_byte_the_same_at_another_now(packs, demo_path,
                                                                        tmp_path):
     # R-STATS: figures as of the period's end, "the same report whenever it is produced"
