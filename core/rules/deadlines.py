@@ -4,6 +4,7 @@ R-EXTEND), computed for the whole table at once."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator, Mapping
 
 import numpy as np
@@ -115,16 +116,41 @@ def due_soon_from(start: np.ndarray, due: np.ndarray, policy: Policy,
     return np.where(np.isnat(a), b, np.where(np.isnat(b), a, np.maximum(a, b)))
 
 
-def _start(spec: ClockSpec, table: pd.DataFrame) -> np.ndarray:
+class _Shared:
+    """What every clock of one table reads the same way, worked out once for all of them
+    (each when first asked for)."""
+
+    def __init__(self, table: pd.DataFrame):
+        self.table = table
+
+    @functools.cached_property
+    def closed(self) -> np.ndarray:
+        return _times(self.table["closed_at"])
+
+    @functools.cached_property
+    def kinds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(a complaint, rejected) per row."""
+        t = self.table
+        return (t["kind"].to_numpy() == "complaint",
+                t["accepted"].eq(False).fillna(False).to_numpy(bool))
+
+    @functools.cached_property
+    def extension(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(extended to, recorded at, with its reason) per row."""
+        ext_to, ext_at = _extension(self.table)
+        return ext_to, ext_at, ~blank(self.table["extension_reason"]).to_numpy()
+
+
+def _start(spec: ClockSpec, table: pd.DataFrame, shared: _Shared | None = None) -> np.ndarray:
+    shared = shared or _Shared(table)
     start = np.full(len(table), NAT)
     for col in spec.start:
         value = _times(table[col])
         if col in spec.start_if:
             value = np.where(matches(table, spec.start_if[col]).to_numpy(), value, NAT)
         start = np.where(np.isnat(start), value, start)
-    rejected = table["accepted"].eq(False).fillna(False).to_numpy(bool)
-    applies = (table["kind"].to_numpy() == "complaint") & (
-        ~rejected | (spec.stop in ("accepted_at", "first_reply_at")))
+    complaint, rejected = shared.kinds
+    applies = complaint & (~rejected | (spec.stop in ("accepted_at", "first_reply_at")))
     return np.where(applies, start, NAT)
 
 
@@ -145,7 +171,7 @@ def _extension(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def clock_frame(spec: ClockSpec, table: pd.DataFrame, policy: Policy, cal: WorkCalendar,
-                now: dt.datetime) -> pd.DataFrame:
+                now: dt.datetime, shared: _Shared | None = None) -> pd.DataFrame:
     """One clock for every row (NaT where it has not started):
 
     start, original_due, due (after an extension), stop (the milestone recorded), end (the
@@ -153,7 +179,8 @@ def clock_frame(spec: ClockSpec, table: pd.DataFrame, policy: Policy, cal: WorkC
     extended (R-EXTEND applied), late_extension (an extension recorded after this clock's
     due time, which cannot rescue it). Computed on the columns' arrays (numpy), row by row.
     """
-    start = _start(spec, table)
+    shared = shared or _Shared(table)
+    start = _start(spec, table, shared)
     if spec.when:
         start = np.where(matches(table, spec.when).to_numpy(), start, NAT)
     started = ~np.isnat(start)
@@ -163,14 +190,14 @@ def clock_frame(spec: ClockSpec, table: pd.DataFrame, policy: Policy, cal: WorkC
     for col in spec.stop_also:  # the earliest of them
         other = _times(table[col])
         stop = np.where(np.isnat(stop) | (other < stop), other, stop)
-    end = np.where(np.isnat(stop), np.where(started, _times(table["closed_at"]), NAT), stop)
+    end = np.where(np.isnat(stop), np.where(started, shared.closed, NAT), stop)
     open_ = np.isnat(end)
     # R-EXTEND: an extension applies to the clocks still running when it was recorded; one
     # recorded after a clock's due time leaves that clock as it was. Without `extended_at`
     # it is taken as recorded in time (the row carries a problem asking when).
-    ext_to, ext_at = _extension(table)
+    ext_to, ext_at, with_reason = shared.extension
     # R-EXTEND: an extension needs its reason; without one it moves no clock (a problem)
-    offered = started & (ext_to > original) & ~blank(table["extension_reason"]).to_numpy()
+    offered = started & (ext_to > original) & with_reason
     recorded = np.where(np.isnat(ext_at), original, ext_at)
     running = (start <= recorded) & (open_ | (end > recorded))
     in_time = recorded <= original
@@ -191,7 +218,9 @@ def clock_frame(spec: ClockSpec, table: pd.DataFrame, policy: Policy, cal: WorkC
 def compute_clocks(table: pd.DataFrame, policy: Policy, cal: WorkCalendar,
                    now: dt.datetime) -> dict[str, pd.DataFrame]:
     """Every clock of the policy, by clock id."""
-    return {spec.id: clock_frame(spec, table, policy, cal, now) for spec in policy.clocks}
+    shared = _Shared(table)
+    return {spec.id: clock_frame(spec, table, policy, cal, now, shared)
+            for spec in policy.clocks}
 
 
 class Clocks(Mapping):
@@ -202,15 +231,15 @@ class Clocks(Mapping):
 
     def __init__(self, table: pd.DataFrame, policy: Policy, cal: WorkCalendar,
                  now: dt.datetime):
-        self._args = (table, policy, cal, now)
+        self._args = (table, policy, cal, now, _Shared(table))
         self._specs = {spec.id: spec for spec in policy.clocks}
         self._frames: dict[str, pd.DataFrame] = {}
 
     def __getitem__(self, clock_id: str) -> pd.DataFrame:
         frame = self._frames.get(clock_id)
         if frame is None:
-            table, policy, cal, now = self._args
-            frame = clock_frame(self._specs[clock_id], table, policy, cal, now)
+            table, policy, cal, now, shared = self._args
+            frame = clock_frame(self._specs[clock_id], table, policy, cal, now, shared)
             self._frames[clock_id] = frame
         return frame
 
