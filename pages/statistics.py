@@ -49,7 +49,7 @@ def shown_sections(reg, period: str, language: str) -> Iterator[tuple]:
             return s, spec, None, False, None
         table = s.display()
         csv = safe_csv(table)  # the CSV is the table as shown (Section.csv)
-        wrapped = table.map(lambda v: len(str(v))).to_numpy().max() > LONG
+        wrapped = any(len(str(v)) > LONG for v in table.to_numpy().ravel())
         if wrapped:  # st.table reads cells as markdown
             table = table.map(esc).rename(columns=esc)
         return s, spec, table, wrapped, csv
