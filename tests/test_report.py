@@ -182,7 +182,7 @@ def test_amounts_carry_no_apostrophe_and_formulas_still_do(packs):
         "-15000", "+3", "-12%", "'=1+1", "'-1, -2%"]
 
 
-@pytest.mark.parametrize("dtype", [object, "str"])
+@pytest.mark.parametrize("dtype", [object, "str", "string"])
 def test_a_csv_neutralises_formulas_in_any_text_column_and_writes_blanks_as_blank(dtype):
     # a column pandas holds as str (not object) was passed over by the guard before
     from core.reports.export import safe_csv

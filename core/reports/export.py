@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import os
 import re
 
@@ -23,7 +22,8 @@ def neutralise(value: object) -> object:
 
 def _cell(value: object) -> object:
     """A cell as pandas' to_csv writes it: blank for nothing, text neutralised."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+    if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value)
+                         and pd.isna(value)):  # None, NaN, NaT, pd.NA
         return ""
     return neutralise(value)
 
