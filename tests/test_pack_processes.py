@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 
 import pytest
 
@@ -144,6 +145,24 @@ def test_the_pdf_helper_takes_charts_and_sections_in_any_order_around_its_docume
         assert w.receive() == ("pdf", alone)
         w.close()
         assert w.proc.returncode == 0
+
+
+def test_the_pdf_helper_places_a_chart_it_cannot_draw_as_vector_as_a_picture():
+    # the helper starts without the modules fpdf2 only signs, encrypts or speeds pictures
+    # with (worker.UNUSED_BY_PDF): its picture fallback still works without them
+    from pypdf import PdfReader
+
+    odd = ('<svg xmlns="http://www.w3.org/2000/svg" width="20em" height="10em">'
+           '<rect width="50" height="50" fill="#1f6fb4"/></svg>')  # fpdf2 reads no em
+    doc = pdf.PdfDoc(None, "Header", "Page {n} of {nb}", "Title", "As of now", [],
+                     dt.datetime(2026, 10, 1), [pdf.PdfSection("One", ["text"], True)])
+    w = Worker.start("pdf", "")
+    assert w.send(("svg", 0, odd, None)) and w.send(doc)
+    kind, data = w.receive()
+    w.close()
+    assert kind == "pdf" and w.proc.returncode == 0
+    page = PdfReader(io.BytesIO(data)).pages[0]
+    assert len(page.images) == 1 and "One" in page.extract_text()
 
 
 def test_a_helper_that_does_not_answer_is_stopped_and_its_work_done_here(reg, in_one_process,
