@@ -185,51 +185,81 @@ def vector(svg: str, family: str, ttf: bool) -> bytes:
     return svg.encode()
 
 
-def _text(pdf, text: str, size: float, height: float = 5, dry_run: bool = False):
+def _text(pdf, text: str, size: float, height: float = 5) -> None:
     """A paragraph in the document's font at `size` pt, lines `height` mm high, left-aligned
-    (fpdf2 justifies by default, which spreads a Chinese line's few spaces across the page);
-    Chinese broken between its characters (_cjk_lines); with `dry_run`, only its lines."""
-    pdf.set_font(pdf.family_name, size=size)
-    if CJK.search(text):
-        text = "\n".join(_cjk_lines(pdf, text, pdf.epw - 2 * pdf.c_margin))
-    return pdf.multi_cell(0, height, text, align="L", new_x="LMARGIN", new_y="NEXT",
-                          dry_run=dry_run, output="LINES")
+    (fpdf2 justifies by default, which spreads a Chinese line's few spaces across the page),
+    broken as _lines breaks it; each line one cell, which turns the page when it is full."""
+    for line in _lines(pdf, text, size):
+        pdf.cell(0, height, line, align="L", new_x="LMARGIN", new_y="NEXT")
 
 
-CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]")
-#: what a Chinese line may break before: any character but these, which close what came
-#: before them (a line never starts with one: the character before it goes down with it)
+CJK_CHARS = r"\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff"
+CJK = re.compile(f"[{CJK_CHARS}]")
+#: what a line may break between: spaces, each Chinese character, and each run of other
+#: characters (a number, a complaint number, a word with its brackets and stops), which is
+#: never broken inside unless it is longer than a line
+_TOKEN = re.compile(f"\\s+|[{CJK_CHARS}]|[^\\s{CJK_CHARS}]+")
+#: what a line never starts with: these close what came before them (it goes down with them)
 _CLOSING = set("，。、；：！？）】》」』”’%％…·,.;:!?)]}")
-#: a number, a complaint number, a Latin word: never broken inside
-_TOKEN = re.compile(r"[0-9A-Za-z_\-./:+%@#'\"]+|\s+|.", re.S)
+#: what a line never ends with: these open what follows them (it goes down with what follows)
+_OPENING = set("（【《「『“‘([{")
 
 
-def _cjk_lines(pdf, text: str, room: float) -> list[str]:
-    """A paragraph with Chinese in it as lines of at most `room` mm, broken between any two
-    Chinese characters or at a space, never inside a number or word and never before a
-    closing mark (fpdf2 breaks at spaces only: "（7 件）" was cut before 件, the line short).
-    Each line fits, so multi_cell breaks none of them again."""
-    font, size = pdf.current_font, pdf.font_size_pt
+def _lines(pdf, text: str, size: float) -> list[str]:
+    """`text` at `size` pt as the lines of a paragraph as wide as the page's text: broken at
+    a space or between two Chinese characters, never inside a number or a word, never before
+    a closing mark or after an opening one (fpdf2 breaks at spaces only: a Chinese sentence's
+    lines ended short and "（7 件）" was cut before 件). Widths are summed per piece, each
+    measured once: a text's width is the sum of its characters' (no kerning is applied)."""
+    pdf.set_font(pdf.family_name, size=size)
+    font, room = pdf.current_font, pdf.epw - 2 * pdf.c_margin - 0.01
+    measured: dict[str, float] = {}
 
     def width(s: str) -> float:
-        return font.get_text_width(pdf.normalize_text(s), size, None)[1] / pdf.k
+        if s not in measured:
+            measured[s] = font.get_text_width(pdf.normalize_text(s), size, None)[1] / pdf.k
+        return measured[s]
 
     lines: list[str] = []
     for para in text.split("\n"):
-        line: list[str] = []  # its tokens
-        for token in _TOKEN.findall(para):
-            if line and width("".join(line) + token) > room - 0.01:
+        line: list[str] = []  # its pieces
+        used = 0.0
+        for token in _pieces(_TOKEN.findall(para), width, room):
+            if line and not token.isspace() and used + width(token) > room:
                 keep = len(line)
-                if token in _CLOSING:  # down with what it closes (and marks before it)
+                while keep > 1 and line[keep - 1].isspace():
                     keep -= 1
-                    while keep > 1 and line[keep] in _CLOSING:
+                if token[0] in _CLOSING:  # down with what it closes (and marks before it)
+                    keep -= 1
+                    while keep > 1 and line[keep][0] in _CLOSING:
                         keep -= 1
                     keep = max(keep, 1)
+                while keep > 1 and line[keep - 1][-1] in _OPENING:
+                    keep -= 1
                 lines.append("".join(line[:keep]).rstrip())
                 line = [t for t in line[keep:] if not t.isspace()]
-            line.append(token)
+                used = sum(map(width, line))
+            if line or not token.isspace():
+                line.append(token)
+                used += width(token)
         lines.append("".join(line).rstrip())
     return lines
+
+
+def _pieces(tokens: list[str], width: Callable[[str], float], room: float) -> Iterable[str]:
+    """The tokens, each one wider than a line cut into pieces that fit, character by
+    character (as fpdf2 cuts a word longer than a line)."""
+    for token in tokens:
+        if token.isspace() or width(token) <= room:
+            yield token
+            continue
+        piece = ""
+        for char in token:
+            if piece and width(piece + char) > room:
+                yield piece
+                piece = ""
+            piece += char
+        yield piece
 
 
 _SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)"[^>]*?\bheight="([\d.]+)"')
@@ -246,8 +276,8 @@ def _keep_together(pdf, section: PdfSection, svg: str | None) -> None:
         need = 3 * LINE  # the table's heading and its first two rows
     else:
         return
-    need += 8 * len(_text(pdf, section.title, 13, 8, dry_run=True))
-    need += sum(5 * len(_text(pdf, line, 9.5, dry_run=True)) for line in section.text)
+    need += 8 * len(_lines(pdf, section.title, 13))
+    need += sum(5 * len(_lines(pdf, line, 9.5)) for line in section.text)
     room = pdf.page_break_trigger - pdf.t_margin - 2 * LINE  # a new page, below its header
     if need <= room and pdf.will_page_break(need):
         pdf.add_page()
@@ -317,7 +347,7 @@ def _table(pdf, head: list[str], rows: list[list[str]]) -> None:
     at the foot of one — with columns as wide as their content needs (_widths: a complaint
     number or a date never split), without fpdf2's cost per cell: a cell whose text fits on
     one line is measured by its glyph widths, and only the others go through fpdf2's line
-    breaking, once; each line is then one cell()."""
+    breaking, once; each line is then set with text() where cell() would set it."""
     from fpdf.enums import Align, TableBordersLayout, WrapMode
     from fpdf.fonts import FontFace
     from fpdf.util import Padding
@@ -355,19 +385,16 @@ def _table(pdf, head: list[str], rows: list[list[str]]) -> None:
     border = TableBordersLayout.ALL.cell_style_getter(0, 0, 0, 1, len(table), ncols, ncols)
 
     def draw(i: int) -> None:
-        style = heading if i == 0 else body
+        fill = heading.fill_color if i == 0 else body.fill_color
         y = pdf.y
         for j, cell in enumerate(lines[i]):
-            pdf.set_x(xs[j])
             border.draw_cell_border(pdf, xs[j], y, xs[j] + widths[j], y + heights[i],
-                                    fill_color=style.fill_color)
-            if cell:
-                pdf.y += (heights[i] - LINE * len(cell)) / 2  # centred in its row
-                with pdf.use_font_face(style):
-                    for line in cell:
-                        pdf.cell(widths[j], LINE, line, align=Align.L, new_x="LEFT",
-                                 new_y="NEXT")
-            pdf.set_y(y)
+                                    fill_color=fill)
+            top = y + (heights[i] - LINE * len(cell)) / 2  # centred in its row
+            for k, line in enumerate(cell):  # where cell(align="L") sets its text
+                pdf.text(xs[j] + pdf.c_margin, top + (k + 0.5) * LINE + 0.3 * pdf.font_size,
+                         line)
+        pdf.set_y(y)
         pdf.ln(heights[i])
 
     # the page break fpdf2's own table performs (keeping x, header and footer drawn)
