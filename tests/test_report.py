@@ -412,3 +412,24 @@ def test_chinese_paragraphs_break_between_characters_not_at_the_last_space(pdf_p
     assert all(len(line) >= 0.9 * max(map(len, body)) for line in body[:-1]), body
     assert not any(line[:1] in "，。、；：）”件" for line in body), body
     assert all(re.fullmatch(r".*TS\d{11}.*", line) for line in body if "TS" in line)
+
+
+def test_english_paragraphs_break_at_spaces_and_a_word_longer_than_a_line_is_cut(pdf_parts):
+    # the PDF's own line breaking (fpdf2's multi_cell broke every paragraph before): a
+    # sentence breaks at its spaces only, brackets and stops staying with their word; a
+    # word longer than a line is cut where the line is full, nothing of it lost
+    from core.reports import pdf
+
+    doc, _, _ = pdf_parts
+    words = [f"(word{n})," if n % 5 == 0 else f"word{n}" for n in range(60)]
+    long = "x" * 300
+    sentence = " ".join([*words, long, "end."])
+    one = dataclasses.replace(doc, sections=[pdf.PdfSection("Causes", [sentence], False)],
+                              warnings=[])
+    text = PdfReader(io.BytesIO(pdf.render(one, lambda i: None))).pages[0].extract_text()
+    lines = text[text.index("Causes"):].splitlines()[1:]
+    body = lines[:next(i for i, line in enumerate(lines) if line.endswith("end.")) + 1]
+    assert len(body) >= 6
+    tokens = [t for line in body for t in line.split()]
+    assert tokens[:60] == words and tokens[-1] == "end."  # each word whole, in order
+    assert len(tokens) >= 63 and "".join(tokens[60:-1]) == long
