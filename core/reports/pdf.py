@@ -117,6 +117,10 @@ def new_pdf(font: str | None):
     pdf.family_name = family
     if font:
         pdf.add_font("cjk", fname=font)
+        # the glyphs are embedded as the font file has them: fontTools would otherwise
+        # unpack every glyph the PDF uses to work out its bounding box again (0.1-0.15 s as
+        # the last step of every pack, while the command waits)
+        pdf.fonts["cjk"].ttfont.recalcBBoxes = False
     return pdf
 
 
