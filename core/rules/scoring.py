@@ -15,10 +15,13 @@ DAY = pd.Timedelta(days=1)
 WEEK = pd.Timedelta(days=7)
 
 
-def _begun(when: pd.Timestamp, due: pd.Series, total: pd.Series, unit: pd.Timedelta) -> pd.Series:
+def _begun(when: np.datetime64, due: np.ndarray, total: np.ndarray,
+           unit: np.timedelta64) -> np.ndarray:
     """How many units (days or weeks) of lateness had begun before `when`: the k-th begins
-    at due + (k-1) units, and a clock has `total` in all."""
-    return np.ceil((when - due) / unit).clip(lower=0).clip(upper=total).fillna(0).astype(int)
+    at due + (k-1) units, and a clock has `total` in all (no limit where it is unknown)."""
+    begun = np.maximum(np.ceil((when - due) / unit), 0)  # NaN where there is no due
+    begun = np.where(np.isnan(total), begun, np.minimum(begun, total))
+    return np.nan_to_num(begun, nan=0).astype(int)
 
 
 def _repeats(reg: Register, rect: str | None) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -60,33 +63,39 @@ def _late_clock(reg: Register, clock_id: str | None, kind: str, period,
     now = pd.Timestamp(reg.now)
     start = period.start
     stop = max(min(period.end, now), start)
-    agreed = t["extension_agreed"].eq(True).fillna(False).astype(bool)
-    due = c["due"].where(~c["extended"] | agreed, c["original_due"])  # R-SCORE-2
-    end = c["end"].fillna(now).where(c["start"].notna())
-    scored = due.notna() & t["department"].ne("")
-    unit = DAY if kind == "result" else WEEK
-    total = np.ceil((end - due) / unit).clip(lower=0)
-    days_total = np.ceil((end - due) / DAY).clip(lower=0)
+    start64, stop64 = np.datetime64(start), np.datetime64(stop)
+    agreed = t["extension_agreed"].eq(True).fillna(False).to_numpy(dtype=bool)
+    extended = c["extended"].to_numpy(dtype=bool)
+    original = c["original_due"].to_numpy()
+    due = np.where(~extended | agreed, c["due"].to_numpy(), original)  # R-SCORE-2
+    end = c["end"].to_numpy()
+    end = np.where(np.isnat(end), np.datetime64(now).astype(end.dtype), end)
+    end = np.where(np.isnat(c["start"].to_numpy()), np.datetime64("NaT"), end)
+    scored = ~np.isnat(due) & t["department"].ne("").to_numpy(dtype=bool)
+    unit = (DAY if kind == "result" else WEEK).to_timedelta64()
+    day = DAY.to_timedelta64()
+    total = np.maximum(np.ceil((end - due) / unit), 0)
+    days_total = np.maximum(np.ceil((end - due) / day), 0)
     # A clock due at the end of a day (23:59:59) is late from the next midnight: its first
     # day late falls on the next day, and in the next cycle when the due day ends one.
-    late_from = due.where(due != due.dt.floor("D") + END_OF_DAY, due + pd.Timedelta(seconds=1))
-    before = _begun(stop, late_from, total, unit)
-    units = before - _begun(start, late_from, total, unit)
-    days = _begun(stop, late_from, days_total, DAY) - _begun(start, late_from, days_total, DAY)
+    eod = due.astype("datetime64[D]").astype(due.dtype) + END_OF_DAY.to_timedelta64()
+    late_from = np.where(due != eod, due, due + np.timedelta64(1, "s"))
+    before = _begun(stop64, late_from, total, unit)
+    units = before - _begun(start64, late_from, total, unit)
+    days = _begun(stop64, late_from, days_total, day) - _begun(start64, late_from, days_total, day)
     # R-SCORE-4: with a repeat in the rectification period, each unit is charged again at the
     # later of its own start and the repeat's arrival; without such a period, a repeat in
     # the same review cycle doubles that cycle's units.
     has_period, within, every = repeats
-    extra = pd.Series(np.select([within < start, within < stop], [units, before], 0),
-                      index=t.index)
-    in_cycle = every[(every >= start) & (every < stop)].index.unique()
-    extra = extra.where(has_period, units.where(t.index.isin(in_cycle), 0))
-    original = c["original_due"]
-    exempt = (scored & c["extended"] & agreed & (original >= start) & (original < stop)
+    within = within.to_numpy()
+    extra = np.select([within < start64, within < stop64], [units, before], 0)
+    in_cycle = t.index.isin(every[(every >= start) & (every < stop)].index.unique())
+    extra = np.where(has_period.to_numpy(dtype=bool), extra, np.where(in_cycle, units, 0))
+    exempt = (scored & extended & agreed & (original >= start64) & (original < stop64)
               & (end > original))
     pick = scored & ((units > 0) | (extra > 0) | exempt)
-    return pd.DataFrame({"row": t.index[pick], "id": t.loc[pick, "id"],
-                         "department": t.loc[pick, "department"], "clock": clock_id,
+    return pd.DataFrame({"row": t.index[pick], "id": t["id"].to_numpy()[pick],
+                         "department": t["department"].to_numpy()[pick], "clock": clock_id,
                          "kind": kind, "due": due[pick], "late_days": days[pick],
                          "units": units[pick], "extra": extra[pick], "exempt": exempt[pick]})
 
