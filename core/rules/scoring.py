@@ -30,20 +30,23 @@ def _repeats(reg: Register, rect: str | None) -> tuple[pd.Series, pd.Series, pd.
     proposal names), the first repeat received within it, and every repeat's received time
     (for complaints without such a period, where the review cycle itself is the period)."""
     t = reg.table
-    key = fold(t["id"])
-    first = pd.Series(t.index, index=key).groupby(level=0).first()
-    kids = t[t["kind"].eq("complaint") & t["parent_id"].ne("") & t["received_at"].notna()]
-    parent = fold(kids["parent_id"]).map(first)
-    pairs = pd.DataFrame({"parent": parent, "at": kids["received_at"]}).dropna()
-    pairs["parent"] = pairs["parent"].astype(int)
+    first: dict[str, int] = {}  # each number's first row
+    for key, row in zip(fold(t["id"]).to_numpy(), t.index.to_numpy(), strict=True):
+        first.setdefault(key, row)
+    is_kid = (t["kind"].eq("complaint") & t["parent_id"].ne("")
+              & t["received_at"].notna()).to_numpy(dtype=bool)
+    parent = np.array([first.get(k, -1) for k in fold(t["parent_id"][is_kid]).to_numpy()],
+                      dtype=np.int64)  # -1: no row has that number
+    at = t["received_at"].to_numpy()[is_kid][parent >= 0]
+    every = pd.Series(at, index=pd.Index(parent[parent >= 0], name="parent"), name="at")
     window = pd.Series(pd.NaT, index=t.index, dtype="datetime64[us]")
     opens = window.copy()
     if rect and rect in reg.clocks:
         opens, window = reg.clocks[rect]["start"], reg.clocks[rect]["due"]
-    lo, hi = opens.reindex(pairs["parent"]).to_numpy(), window.reindex(pairs["parent"]).to_numpy()
-    inside = pairs[(pairs["at"].to_numpy() >= lo) & (pairs["at"].to_numpy() <= hi)]
-    within = inside.groupby("parent")["at"].min().reindex(t.index)
-    return window.notna(), within, pairs.set_index("parent")["at"]
+    at_parent = t.index.get_indexer(every.index)
+    lo, hi = opens.to_numpy()[at_parent], window.to_numpy()[at_parent]
+    within = every[(at >= lo) & (at <= hi)].groupby(level=0).min().reindex(t.index)
+    return window.notna(), within, every
 
 
 def _late_clock(reg: Register, clock_id: str | None, kind: str, period,
