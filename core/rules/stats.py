@@ -35,8 +35,19 @@ def complaints(reg: Register) -> pd.Series:
 def open_at(reg: Register, when: pd.Timestamp) -> pd.Series:
     """Complaints received before `when` and not closed by then."""
     t = reg.table
-    closed = t["closed_at"]
-    return complaints(reg) & (t["received_at"] < when) & (closed.isna() | (closed >= when))
+    return pd.Series(_open_at(reg, when), index=t.index)
+
+
+def _open_at(reg: Register, when: pd.Timestamp) -> np.ndarray:
+    t, moment = reg.table, np.datetime64(pd.Timestamp(when))
+    closed = _times(t["closed_at"])
+    return (complaints(reg).to_numpy(dtype=bool) & (_times(t["received_at"]) < moment)
+            & (np.isnat(closed) | (closed >= moment)))
+
+
+def _times(s: pd.Series) -> np.ndarray:
+    """A column of times as numpy's datetime64 (NaT for none)."""
+    return s.to_numpy(dtype="datetime64[us]")
 
 
 def first_satisfaction(reg: Register) -> pd.Series:
@@ -76,35 +87,51 @@ def figures(reg: Register, period: Period) -> dict:
 
 def _figures(reg: Register, period: Period) -> dict:
     t, f = reg.table, reg.flags
-    is_c = complaints(reg)
-    got = period.contains(t["received_at"])
+    start, end = np.datetime64(period.start), np.datetime64(period.end)
+
+    def within(s: pd.Series) -> np.ndarray:
+        times = _times(s)
+        return (times >= start) & (times < end)  # NaT: neither
+
+    def text(s: pd.Series) -> np.ndarray:
+        return s.to_numpy(dtype=object)
+
+    kind = text(t["kind"])
+    is_c = complaints(reg).to_numpy(dtype=bool)
+    got = within(t["received_at"])
     gc = got & is_c
-    closed = t["closed_at"]
-    resolved = period.contains(t["resolved_at"]) & is_c
+    resolved = within(t["resolved_at"]) & is_c
     hours = ((t["resolved_at"] - t["received_at"]) / pd.Timedelta(hours=1))[resolved]
-    callbacks = period.contains(t["callback_at"]) & is_c
-    rated = callbacks & t["satisfaction"].ne("")
-    first = first_satisfaction(reg)
-    rated_first = period.contains(first_callback(reg)) & is_c & first.ne("")
+    satisfaction = text(t["satisfaction"])
+    rated = within(t["callback_at"]) & is_c & (satisfaction != "")
+    first = text(first_satisfaction(reg))
+    rated_first = within(first_callback(reg)) & is_c & (first != "")
     on_time = {}
     for cid, c in reg.clocks.items():
-        due_in = period.contains(c["due"]) & c["state"].isin(("met", "missed", "overdue"))
-        on_time[cid] = _ratio(int((due_in & c["state"].eq("met")).sum()), int(due_in.sum()))
-    groups = f.loc[gc & f["group_id"].ne(""), "group_id"]
-    due_cb = resolved & ~callback_not_due(reg)
-    called_back = int((due_cb & t["callback_at"].notna()).sum())
+        state = c["state"]
+        due_in = within(c["due"]) & state.isin(("met", "missed", "overdue")).to_numpy(bool)
+        met = due_in & state.eq("met").to_numpy(dtype=bool)
+        on_time[cid] = _ratio(int(met.sum()), int(due_in.sum()))
+    group_id = text(f["group_id"])
+    groups = pd.Series(group_id[gc & (group_id != "")], dtype=object)
+    due_cb = resolved & ~callback_not_due(reg).to_numpy(dtype=bool)
+    called_back = int((due_cb & ~np.isnat(_times(t["callback_at"]))).sum())
+
+    def is_ok(levels: np.ndarray) -> np.ndarray:
+        return np.logical_or.reduce([levels == level for level in OK_SATISFACTION])
+
     return {
         "period": period.label,
         "received": int(gc.sum()),
         # R-GROUP: a group complaint is one matter in the statistics, however many rows
         "received_once": int(gc.sum()) - len(groups) + groups.nunique(),
-        "suggestions": int((got & t["kind"].eq("suggestion")).sum()),
-        "praise": int((got & t["kind"].eq("praise")).sum()),
-        "accepted": int((gc & t["accepted"].eq(True).fillna(False)).sum()),
-        "valid": int((gc & t["validity"].eq("valid")).sum()),
-        "closed": int((period.contains(closed) & is_c).sum()),
-        "open": int(open_at(reg, period.end).sum()),
-        "carried_over": int(open_at(reg, period.start).sum()),
+        "suggestions": int((got & (kind == "suggestion")).sum()),
+        "praise": int((got & (kind == "praise")).sum()),
+        "accepted": int((gc & t["accepted"].eq(True).fillna(False).to_numpy(dtype=bool)).sum()),
+        "valid": int((gc & (text(t["validity"]) == "valid")).sum()),
+        "closed": int((within(t["closed_at"]) & is_c).sum()),
+        "open": int(_open_at(reg, period.end).sum()),
+        "carried_over": int(_open_at(reg, period.start).sum()),
         "on_time_rate": on_time,
         "resolve_hours_mean": round(float(hours.mean()), 1) if len(hours) else None,
         "resolve_hours_median": round(float(hours.median()), 1) if len(hours) else None,
@@ -114,18 +141,17 @@ def _figures(reg: Register, period: Period) -> dict:
         "callback_rate": _ratio(called_back, int(due_cb.sum())),
         "callback_target": float(reg.policy.settings["callback_target"]),
         "rated": int(rated.sum()),
-        "satisfaction_rate": _ratio(int((rated & t["satisfaction"].isin(OK_SATISFACTION)).sum()),
-                                    int(rated.sum())),
-        "first_satisfaction_rate": _ratio(int((rated_first & first.isin(OK_SATISFACTION)).sum()),
-                                          int(rated_first.sum())),
+        "satisfaction_rate": _ratio(int((rated & is_ok(satisfaction)).sum()), int(rated.sum())),
+        "first_satisfaction_rate": _ratio(
+            int((rated_first & is_ok(first)).sum()), int(rated_first.sum())),
         # R-REOPEN: complaints reprocessed after an unsatisfied callback
-        "reprocessed": int((gc & t["reprocess_count"].fillna(0).gt(0)).sum()),
-        "repeats": int((gc & f["repeat"]).sum()),
+        "reprocessed": int((gc & t["reprocess_count"].fillna(0).gt(0).to_numpy(dtype=bool)).sum()),
+        "repeats": int((gc & f["repeat"].to_numpy(dtype=bool)).sum()),
         # R-GROUP: a group is one group, however many of its rows fall in the period
         "groups": int(groups.nunique()),
         "group_rows": len(groups),
         # R-KIND: tip-offs are counted apart, never as complaints
-        "tip_offs": int((got & t["kind"].eq("tip_off")).sum()),
+        "tip_offs": int((got & (kind == "tip_off")).sum()),
     }
 
 
