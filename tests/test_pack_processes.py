@@ -84,13 +84,12 @@ def test_the_report_command_starts_its_helpers_before_it_reads(demo_path, tmp_pa
         order.append("helpers")
         return start(font)
 
-    monkeypatch.setattr(processes, "PackWorkers", started)
+    monkeypatch.setattr(report, "PackWorkers", started)
     monkeypatch.setattr(cli, "_load", lambda args: order.append("read") or load(args))
     argv = ["report", "--workbook", str(demo_path), "--period", QUARTER, "--out", str(tmp_path),
             "--lang", "zh", "--now", "2026-11-24T10:00:00+08:00", "--user", "周文博"]
-    processes.start_early(argv)
     assert cli.main(argv) == 0
-    assert order == ["helpers", "read"]  # once: the command took the helpers started early
+    assert order == ["helpers", "read"]  # once, before the register is read
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         f"{QUARTER}-report.html", f"{QUARTER}-report.pdf", f"{QUARTER}-statistics.xlsx"]
 

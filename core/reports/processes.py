@@ -250,30 +250,3 @@ class PackWorkers:
         for w in (self.charts, self.pdf):
             if w is not None:
                 w.close()
-
-
-_early: dict[str, PackWorkers] = {}
-
-
-def start_early(argv: list[str]) -> None:
-    """`python -m core report …`: start the pack's helpers before Python imports the rest of
-    the command (pandas: most of a second), so that they load their engine and font
-    meanwhile; `early(lang)` hands them to the command."""
-    if not argv or argv[0] != "report" or "-h" in argv or "--help" in argv:
-        return
-    lang = "en"  # the command's default (core.front.cli)
-    for i, a in enumerate(argv):
-        if a == "--lang" and i + 1 < len(argv):
-            lang = argv[i + 1]
-        elif a.startswith("--lang="):
-            lang = a.split("=", 1)[1]
-    try:
-        font: str | Exception | None = pdf.pdf_font(lang)
-    except pdf.FontMissing as exc:
-        font = exc
-    _early[lang] = PackWorkers(font)
-
-
-def early(lang: str) -> PackWorkers | None:
-    """The helpers start_early started for a pack in `lang`, once."""
-    return _early.pop(lang, None)
