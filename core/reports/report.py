@@ -75,11 +75,10 @@ def write_xlsx(reg: Register, sections: list[Section], path: Path, lang: str) ->
     return write_tables(path, tables)
 
 
-def _rows(s: Section):
+def _rows(s: Section) -> list[list[str]]:
     """The shown rows of a section's table as text, as written (HTML and PDF run no
     formulas, so nothing is prefixed with an apostrophe)."""
-    for row in s.display(MAX_ROWS).itertuples(index=False):
-        yield list(row)
+    return s.rows(MAX_ROWS)
 
 
 def _more(s: Section, lang: str) -> str | None:
@@ -148,7 +147,8 @@ def pdf_section(s: Section, lang: str) -> PdfSection:
     if s.table.empty:
         return PdfSection(s.title, list(s.text), s.chart is not None)
     return PdfSection(s.title, list(s.text), s.chart is not None,
-                      [str(c) for c in s.table.columns], list(_rows(s)), _more(s, lang))
+                      [str(c) for c in s.table.columns], [list(r) for r in _rows(s)],
+                      _more(s, lang))
 
 
 PARTS = ("xlsx", "html", "pdf")

@@ -36,19 +36,33 @@ class Section:
     table: pd.DataFrame
     chart: dict | None = None  # a Vega-Lite specification (core.reports.charts)
     extra: dict = field(default_factory=dict)
+    _rows: dict = field(default_factory=dict, repr=False, compare=False)  # rows() by limit
 
     def display(self, limit: int | None = None) -> pd.DataFrame:
         """The table as people read it: rates as percentages, blanks as blanks."""
+        shown = self.table.head(limit) if limit else self.table
+        out = pd.DataFrame(dict(enumerate(self._shown_columns(limit))), index=shown.index,
+                           dtype=object)
+        out.columns = shown.columns
+        return out
+
+    def rows(self, limit: int | None = None) -> list[list[str]]:
+        """The rows of display(limit) as lists of text (the HTML and the PDF show the same
+        rows: worked out once)."""
+        if limit not in self._rows:
+            self._rows[limit] = [list(row) for row in zip(*self._shown_columns(limit),
+                                                          strict=True)]
+        return self._rows[limit]
+
+    def _shown_columns(self, limit: int | None) -> list[list[str]]:
         cols = self.extra.get("percent_columns", set())
         pct_rows = self.extra.get("percent_rows", set())
         shown = self.table.head(limit) if limit else self.table
         pct = ([v in pct_rows for v in shown.iloc[:, 0].tolist()] if pct_rows
                else [False] * len(shown))
-        out = pd.DataFrame({j: [_shown(v, p or c in cols) for v, p in zip(
-            shown.iloc[:, j].tolist(), pct, strict=True)] for j, c in enumerate(shown.columns)},
-            index=shown.index, dtype=object)
-        out.columns = shown.columns
-        return out
+        return [[_shown(v, p or c in cols) for v, p in zip(shown.iloc[:, j].tolist(), pct,
+                                                            strict=True)]
+                for j, c in enumerate(shown.columns)]
 
     def csv(self) -> pd.DataFrame:
         """The table for a CSV download: whole counts, rates as percentages, as shown."""
