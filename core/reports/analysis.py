@@ -4,6 +4,7 @@ repeat and group complaints — data only, as of the period's end (core.rules.as
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from core.reading.schema import fold
@@ -18,14 +19,34 @@ def _most(s: pd.Series) -> str:
     return s.value_counts().index[0] if len(s) else ""
 
 
+def _most_each(codes: np.ndarray, values: pd.Series, n: int) -> list[str]:
+    """For each of `n` groups (`codes` gives each row's), the value of `values` written
+    most often, not counting blanks, the one written first of those written as often; ""
+    for a group with none. One pass over all the groups (a _most per group was a
+    value_counts each)."""
+    v = values.to_numpy(dtype=object)
+    keep = pd.notna(v) & (v != "")
+    at = np.flatnonzero(keep)
+    counted = (pd.DataFrame({"g": codes[at], "v": v[at], "at": at})
+               .groupby(["g", "v"], sort=False).agg(n=("at", "size"), first=("at", "min"))
+               .reset_index()
+               .sort_values(["g", "n", "first"], ascending=[True, False, True], kind="stable")
+               .drop_duplicates("g"))
+    out = [""] * n
+    for g, value in zip(counted["g"].tolist(), counted["v"].tolist(), strict=True):
+        out[g] = value
+    return out
+
+
 def _grouped(sub: pd.DataFrame, text: str, by: list[str]) -> pd.DataFrame:
     """Rows grouped by their folded `text` (and `by`): the text as most often written, its
     count, and the distinct values of the other columns."""
     if sub.empty:
         return pd.DataFrame(columns=[*by, text, "count"])
     sub = sub.assign(_key=fold(sub[text]))
-    out = sub.groupby([*by, "_key"], sort=False).agg(
-        **{text: (text, _most), "count": (text, "size")}).reset_index()
+    grouped = sub.groupby([*by, "_key"], sort=False)
+    out = grouped.size().rename("count").reset_index()
+    out.insert(len(by), text, _most_each(grouped.ngroup().to_numpy(), sub[text], len(out)))
     return out.drop(columns="_key").sort_values("count", ascending=False, kind="stable")
 
 
@@ -123,10 +144,13 @@ def group_list(reg: Register, period: Period) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     sub = sub.assign(_g=gid, _open=open_at(view, period.end),
                      _who=fold(sub["complainant"]) + "\x1f" + fold(sub["contact"]))
-    out = sub.groupby("_g", sort=False).agg(
-        group=("id", "first"), subject=("subject", _most), respondent=("respondent", _most),
-        rows=("id", "size"), complainants=("_who", "nunique"), first=("received_at", "min"),
-        last=("received_at", "max"), open=("_open", "sum"))
+    grouped = sub.groupby("_g", sort=False)
+    out = grouped.agg(
+        group=("id", "first"), rows=("id", "size"), complainants=("_who", "nunique"),
+        first=("received_at", "min"), last=("received_at", "max"), open=("_open", "sum"))
+    codes = grouped.ngroup().to_numpy()
+    out["subject"] = _most_each(codes, sub["subject"], len(out))
+    out["respondent"] = _most_each(codes, sub["respondent"], len(out))
     return out.reset_index(drop=True).astype({"open": int})[cols]
 
 
