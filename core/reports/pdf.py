@@ -257,12 +257,13 @@ def _pieces(tokens: list[str], width: Callable[[str], float], room: float) -> It
         if token.isspace() or width(token) <= room:
             yield token
             continue
-        piece = ""
+        piece, used = "", 0.0
         for char in token:
-            if piece and width(piece + char) > room:
+            if piece and used + width(char) > room:
                 yield piece
-                piece = ""
+                piece, used = "", 0.0
             piece += char
+            used += width(char)
         yield piece
 
 
