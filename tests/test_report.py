@@ -433,3 +433,47 @@ def test_english_paragraphs_break_at_spaces_and_a_word_longer_than_a_line_is_cut
     tokens = [t for line in body for t in line.split()]
     assert tokens[:60] == words and tokens[-1] == "end."  # each word whole, in order
     assert len(tokens) >= 63 and "".join(tokens[60:-1]) == long
+
+
+@pytest.mark.parametrize("paragraph", [
+    "详见（https://example.com/" + "a/b" * 40 + "）。",  # a link in brackets, longer than a line
+    "见（" + "x" * 150,
+    "word " * 30 + "50 %",
+    "( x " * 80,
+    "50\u00a0%" + " w" * 60,  # a no-break space joins its words
+    "co\u00adoperate " * 20,  # a soft hyphen is never shown
+    "“现场核实：配件长期无货。”（7 件）" * 6,
+])
+def test_every_line_of_a_pdf_paragraph_fits_and_keeps_its_text(pdf_parts, paragraph):
+    # the PDF's own line breaking: cell() sets each line as it is, so none may be wider
+    # than the text (a line 3 mm too wide ran into the margin), and nothing is lost
+    from core.reports import pdf
+
+    out = pdf.new_pdf(pdf_parts[0].font)
+    out.add_page()
+    room = out.epw - 2 * out.c_margin
+    for size in (9.5, 13):
+        lines = pdf._lines(out, paragraph, size)
+        assert len(lines) >= 2
+        assert all(out.get_string_width(line) <= room for line in lines), lines
+        assert "".join(lines).replace(" ", "") == \
+            paragraph.replace("\u00ad", "").replace(" ", "")
+
+
+def test_pdf_lines_keep_marks_with_what_they_open_or_close(pdf_parts):
+    from core.reports import pdf
+
+    out = pdf.new_pdf(pdf_parts[0].font)
+    out.add_page()
+    lines = pdf._lines(out, "( x " * 80, 9.5)
+    assert not any(line.endswith("(") for line in lines)
+    # a unit after a space goes down with its number, the space kept between them
+    out.set_font(out.family_name, size=9.5)
+    room = out.epw - 2 * out.c_margin
+    words = next(k for k in range(1, 400) if out.get_string_width("w " * k + "50 %") > room)
+    assert out.get_string_width("w " * words + "50") <= room  # "%" alone does not fit
+    assert pdf._lines(out, "w " * words + "50 %", 9.5)[1] == "50 %"
+    # a bracket that opens a link longer than a line stays where it was written (the
+    # link's first piece fills the next line), rather than standing alone on a line
+    lines = pdf._lines(out, "详见（https://example.com/" + "a/b" * 40 + "）。", 9.5)
+    assert lines[0] == "详见（" and "（" not in lines

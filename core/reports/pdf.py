@@ -198,23 +198,29 @@ def _text(pdf, text: str, size: float, height: float = 5) -> None:
 
 
 CJK_CHARS = r"\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff"
-CJK = re.compile(f"[{CJK_CHARS}]")
+#: the spaces a line may break at (a no-break space belongs to the words it joins)
+_SPACE = " \t"
 #: what a line may break between: spaces, each Chinese character, and each run of other
 #: characters (a number, a complaint number, a word with its brackets and stops), which is
 #: never broken inside unless it is longer than a line
-_TOKEN = re.compile(f"\\s+|[{CJK_CHARS}]|[^\\s{CJK_CHARS}]+")
+_TOKEN = re.compile(f"[{_SPACE}]+|[{CJK_CHARS}]|[^{_SPACE}{CJK_CHARS}]+")
 #: what a line never starts with: these close what came before them (it goes down with them)
 _CLOSING = set("，。、；：！？）】》」』”’%％…·,.;:!?)]}")
 #: what a line never ends with: these open what follows them (it goes down with what follows)
 _OPENING = set("（【《「『“‘([{")
 
 
+def _is_space(piece: str) -> bool:
+    return piece[0] in _SPACE
+
+
 def _lines(pdf, text: str, size: float) -> list[str]:
     """`text` at `size` pt as the lines of a paragraph as wide as the page's text: broken at
     a space or between two Chinese characters, never inside a number or a word, never before
     a closing mark or after an opening one (fpdf2 breaks at spaces only: a Chinese sentence's
-    lines ended short and "（7 件）" was cut before 件). Widths are summed per piece, each
-    measured once: a text's width is the sum of its characters' (no kerning is applied)."""
+    lines ended short and "（7 件）" was cut before 件). Every line fits: cell() sets it as it
+    is. Widths are summed per piece, each measured once: a text's width is the sum of its
+    characters' (no kerning is applied). A soft hyphen is never shown, as in multi_cell."""
     pdf.set_font(pdf.family_name, size=size)
     font, room = pdf.current_font, pdf.epw - 2 * pdf.c_margin - 0.01
     measured: dict[str, float] = {}
@@ -225,36 +231,50 @@ def _lines(pdf, text: str, size: float) -> list[str]:
         return measured[s]
 
     lines: list[str] = []
-    for para in text.split("\n"):
+    paras = text.replace("\u00ad", "").split("\n")
+    if len(paras) > 1 and not paras[-1]:  # a final line break ends the last line
+        paras.pop()
+    for para in paras:
         line: list[str] = []  # its pieces
-        used = 0.0
+        used, first = 0.0, len(lines)
         for token in _pieces(_TOKEN.findall(para), width, room):
-            if line and not token.isspace() and used + width(token) > room:
-                keep = len(line)
-                while keep > 1 and line[keep - 1].isspace():
-                    keep -= 1
-                if token[0] in _CLOSING:  # down with what it closes (and marks before it)
-                    keep -= 1
-                    while keep > 1 and line[keep][0] in _CLOSING:
-                        keep -= 1
-                    keep = max(keep, 1)
-                while keep > 1 and line[keep - 1][-1] in _OPENING:
-                    keep -= 1
-                lines.append("".join(line[:keep]).rstrip())
-                line = [t for t in line[keep:] if not t.isspace()]
-                used = sum(map(width, line))
-            if line or not token.isspace():
+            if line and not _is_space(token) and used + width(token) > room:
+                keep = _kept(line, token)
+                down = line[keep:]
+                while down and _is_space(down[0]):
+                    down.pop(0)
+                if sum(map(width, down)) + width(token) > room:  # a piece as wide as a line
+                    keep, down = len(line), []  # the marks stay where they are
+                lines.append("".join(line[:keep]).rstrip(_SPACE))
+                line, used = down, sum(map(width, down))
+            if line or not _is_space(token) or len(lines) == first:
                 line.append(token)
                 used += width(token)
-        lines.append("".join(line).rstrip())
+        lines.append("".join(line).rstrip(_SPACE))
     return lines
+
+
+def _kept(line: list[str], token: str) -> int:
+    """How many of a full line's pieces stay on it when `token` comes next: not the spaces
+    it ends with; not, when `token` is a closing mark, the piece that mark closes (with the
+    closing marks just before it); not an opening mark it ends with. At least one."""
+    keep = len(line)
+    while keep > 1 and _is_space(line[keep - 1]):
+        keep -= 1
+    if token[0] in _CLOSING:  # down with what it closes (and marks before it)
+        keep -= 1
+        while keep > 1 and line[keep][0] in _CLOSING:
+            keep -= 1
+    while keep > 1 and (_is_space(line[keep - 1]) or line[keep - 1][-1] in _OPENING):
+        keep -= 1
+    return max(keep, 1)
 
 
 def _pieces(tokens: list[str], width: Callable[[str], float], room: float) -> Iterable[str]:
     """The tokens, each one wider than a line cut into pieces that fit, character by
     character (as fpdf2 cuts a word longer than a line)."""
     for token in tokens:
-        if token.isspace() or width(token) <= room:
+        if _is_space(token) or width(token) <= room:
             yield token
             continue
         piece, used = "", 0.0

@@ -147,8 +147,7 @@ def pdf_section(s: Section, lang: str) -> PdfSection:
     if s.table.empty:
         return PdfSection(s.title, list(s.text), s.chart is not None)
     return PdfSection(s.title, list(s.text), s.chart is not None,
-                      [str(c) for c in s.table.columns], [list(r) for r in _rows(s)],
-                      _more(s, lang))
+                      [str(c) for c in s.table.columns], _rows(s), _more(s, lang))
 
 
 PARTS = ("xlsx", "html", "pdf")

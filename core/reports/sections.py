@@ -36,7 +36,7 @@ class Section:
     table: pd.DataFrame
     chart: dict | None = None  # a Vega-Lite specification (core.reports.charts)
     extra: dict = field(default_factory=dict)
-    _rows: dict = field(default_factory=dict, repr=False, compare=False)  # rows() by limit
+    _rows: dict = field(default_factory=dict, repr=False, compare=False)  # rows(), by limit
 
     def display(self, limit: int | None = None) -> pd.DataFrame:
         """The table as people read it: rates as percentages, blanks as blanks."""
@@ -47,12 +47,13 @@ class Section:
         return out
 
     def rows(self, limit: int | None = None) -> list[list[str]]:
-        """The rows of display(limit) as lists of text (the HTML and the PDF show the same
-        rows: worked out once)."""
-        if limit not in self._rows:
-            self._rows[limit] = [list(row) for row in zip(*self._shown_columns(limit),
-                                                          strict=True)]
-        return self._rows[limit]
+        """The rows of display(limit) as lists of text, new lists on each call (the HTML and
+        the PDF show the same rows: worked out once for the table the section has then)."""
+        table, rows = self._rows.get(limit, (None, None))
+        if table is not self.table:
+            rows = [tuple(row) for row in zip(*self._shown_columns(limit), strict=True)]
+            self._rows[limit] = (self.table, rows)
+        return [list(row) for row in rows]
 
     def _shown_columns(self, limit: int | None) -> list[list[str]]:
         cols = self.extra.get("percent_columns", set())
