@@ -11,31 +11,7 @@ from core.reading.schema import fold
 from core.rules.asof import as_of
 from core.rules.period import Period, make_period
 from core.rules.register import Register
-from core.rules.stats import complaints, open_at
-
-
-def _most(s: pd.Series) -> str:
-    s = s[s.ne("")]
-    return s.value_counts().index[0] if len(s) else ""
-
-
-def _most_each(codes: np.ndarray, values: pd.Series, n: int) -> list[str]:
-    """For each of `n` groups (`codes` gives each row's), the value of `values` written
-    most often, not counting blanks, the one written first of those written as often; ""
-    for a group with none. One pass over all the groups (a _most per group was a
-    value_counts each)."""
-    v = values.to_numpy(dtype=object)
-    keep = pd.notna(v) & (v != "")
-    at = np.flatnonzero(keep)
-    counted = (pd.DataFrame({"g": codes[at], "v": v[at], "at": at})
-               .groupby(["g", "v"], sort=False).agg(n=("at", "size"), first=("at", "min"))
-               .reset_index()
-               .sort_values(["g", "n", "first"], ascending=[True, False, True], kind="stable")
-               .drop_duplicates("g"))
-    out = [""] * n
-    for g, value in zip(counted["g"].tolist(), counted["v"].tolist(), strict=True):
-        out[g] = value
-    return out
+from core.rules.stats import _open_at, _times, complaints, most_each, open_at
 
 
 def _grouped(sub: pd.DataFrame, text: str, by: list[str]) -> pd.DataFrame:
@@ -43,10 +19,10 @@ def _grouped(sub: pd.DataFrame, text: str, by: list[str]) -> pd.DataFrame:
     count, and the distinct values of the other columns."""
     if sub.empty:
         return pd.DataFrame(columns=[*by, text, "count"])
-    sub = sub.assign(_key=fold(sub[text]))
+    sub = sub[[*by, text]].assign(_key=fold(sub[text]))
     grouped = sub.groupby([*by, "_key"], sort=False)
     out = grouped.size().rename("count").reset_index()
-    out.insert(len(by), text, _most_each(grouped.ngroup().to_numpy(), sub[text], len(out)))
+    out.insert(len(by), text, most_each(grouped.ngroup().to_numpy(), sub[text], len(out)))
     return out.drop(columns="_key").sort_values("count", ascending=False, kind="stable")
 
 
@@ -66,19 +42,25 @@ def resolved_valid(reg: Register, period: Period) -> pd.DataFrame:
 def main_causes(reg: Register, period: Period) -> pd.DataFrame:
     """Recorded root causes of the period's resolved valid complaints, grouped, with the
     categories and departments they came from."""
-    sub = resolved_valid(reg, period)
+    sub = resolved_valid(reg, period)[["root_cause", "category", "department"]]
     sub = sub[sub["root_cause"].ne("")]
     out = _grouped(sub, "root_cause", [])
-    key = fold(sub["root_cause"])
-    distinct = lambda col: [tuple(dict.fromkeys(v for v in sub.loc[key.eq(k), col] if v))  # noqa: E731
-                            for k in fold(out["root_cause"])]
+    rows: dict[str, list[int]] = {}  # each cause's rows, in order
+    for i, k in enumerate(fold(sub["root_cause"]).tolist()):
+        rows.setdefault(k, []).append(i)
+    causes = fold(out["root_cause"]).tolist()
+
+    def distinct(col: str) -> list[tuple]:
+        values = sub[col].tolist()
+        return [tuple(dict.fromkeys(values[i] for i in rows.get(k, ()) if values[i]))
+                for k in causes]
     return out.assign(category=distinct("category"), department=distinct("department"))
 
 
 def actions_taken(reg: Register, period: Period) -> pd.DataFrame:
     """Corrective and preventive actions recorded on the period's resolved valid complaints,
     by department."""
-    sub = resolved_valid(reg, period)
+    sub = resolved_valid(reg, period)[["department", "corrective_action"]]
     return _grouped(sub[sub["corrective_action"].ne("")], "corrective_action", ["department"])
 
 
@@ -97,24 +79,36 @@ def proposals(reg: Register, period: Period) -> pd.DataFrame:
     t = view.table
     first = make_period(period.start, 1).previous()
     window = make_period(first.start, period.months + 1)
-    hot = complaints(view) & view.flags["trend"] & window.contains(t["received_at"])
-    month = t["received_at"].dt.to_period("M").astype(str)
-    counts = (t.loc[complaints(view) & t["category"].ne("")]
-              .assign(month=month).groupby(["category", "month"]).size())
+    is_c = complaints(view).to_numpy(dtype=bool)
+    hot = (is_c & view.flags["trend"].to_numpy(dtype=bool)
+           & window.contains(t["received_at"]).to_numpy(dtype=bool))
+    month = _times(t["received_at"]).astype("datetime64[M]").astype(str)  # "2026-11"
+    category = t["category"].to_numpy(dtype=object)
+    counted = is_c & (category != "")
     threshold = int(view.policy.settings["trend_threshold"])
-    still_open = open_at(view, period.end)
+    h = np.flatnonzero(hot)
+    # the raised proposals: one per category and month, in that order (as a groupby sorts)
+    raised = list(zip(category[h].tolist(), month[h].tolist(), strict=True))
+    keys = sorted(set(raised))
+    where = {key: i for i, key in enumerate(keys)}
+    codes = np.array([where[key] for key in raised], dtype=np.int64)
+    size = np.bincount(codes, minlength=len(keys))
+    still = np.bincount(codes, weights=_open_at(view, period.end)[h], minlength=len(keys))
+    department = most_each(codes, t["department"].to_numpy(dtype=object)[h], len(keys))
+    category_code, categories = pd.factorize(category)
+    month_code, months = pd.factorize(month)
+    category_of = {c: i for i, c in enumerate(categories)}
+    month_of = {m: i for i, m in enumerate(months)}
     rows = []
-    raised = pd.DataFrame({"category": t["category"], "month": month,
-                           "department": t["department"], "open": still_open})[hot]
-    for (cat, m), g in raised.groupby(["category", "month"]):
+    for i, (cat, m) in enumerate(keys):
         nxt = pd.Period(m, "M") + 1
         known = nxt.end_time < pd.Timestamp(view.now)
-        later = int(counts.get((cat, str(nxt)), 0)) if known else None
-        still = int(g["open"].sum())
-        rows.append({"category": cat, "month": m, "count": len(g),
-                     "department": _most(g["department"]),
+        later = (int((counted & (category_code == category_of[cat])
+                      & (month_code == month_of.get(str(nxt), -1))).sum()) if known else None)
+        rows.append({"category": cat, "month": m, "count": int(size[i]),
+                     "department": department[i],
                      "next_count": later, "below": None if later is None else later <= threshold,
-                     "closed": len(g) - still, "open": still})
+                     "closed": int(size[i] - still[i]), "open": int(still[i])})
     cols = ["category", "month", "count", "department", "next_count", "below", "closed", "open"]
     out = pd.DataFrame(rows, columns=cols, dtype=object).astype(
         {"count": int, "closed": int, "open": int})
@@ -136,22 +130,36 @@ def group_list(reg: Register, period: Period) -> pd.DataFrame:
     """Group complaints (R-GROUP) with a row received in the period, one line per group:
     its matter, respondent, rows, distinct complainants and rows still open at the end."""
     view = as_of(reg, period.end)
-    t, gid = view.table, view.flags["group_id"]
-    ids = gid[complaints(view) & period.contains(t["received_at"]) & gid.ne("")].unique()
+    t, gid = view.table, view.flags["group_id"].to_numpy(dtype=object)
+    is_c = complaints(view).to_numpy(dtype=bool)
     cols = ["group", "subject", "respondent", "rows", "complainants", "first", "last", "open"]
-    sub = t[gid.isin(ids) & complaints(view)].sort_values("received_at", kind="stable")
-    if sub.empty:
+    ids = pd.unique(gid[is_c & period.contains(t["received_at"]).to_numpy(dtype=bool)
+                        & (gid != "")])
+    at = np.flatnonzero(pd.Series(gid).isin(ids).to_numpy() & is_c)
+    if not len(at):
         return pd.DataFrame(columns=cols)
-    sub = sub.assign(_g=gid, _open=open_at(view, period.end),
-                     _who=fold(sub["complainant"]) + "\x1f" + fold(sub["contact"]))
-    grouped = sub.groupby("_g", sort=False)
-    out = grouped.agg(
-        group=("id", "first"), rows=("id", "size"), complainants=("_who", "nunique"),
-        first=("received_at", "min"), last=("received_at", "max"), open=("_open", "sum"))
-    codes = grouped.ngroup().to_numpy()
-    out["subject"] = _most_each(codes, sub["subject"], len(out))
-    out["respondent"] = _most_each(codes, sub["respondent"], len(out))
-    return out.reset_index(drop=True).astype({"open": int})[cols]
+    received = _times(t["received_at"])
+    # the groups' rows in the order they came in (none without a time here: R-GROUP)
+    at = at[np.argsort(received[at], kind="stable")]
+    codes, _ = pd.factorize(gid[at])  # the groups in the order they first came in
+    k = int(codes.max()) + 1
+    lead = np.unique(codes, return_index=True)[1]
+    sub = t.iloc[at]
+    who = (fold(sub["complainant"]) + "\x1f" + fold(sub["contact"])).to_numpy(dtype=object)
+    people = np.unique(codes.astype(np.int64) * len(at) + pd.factorize(who)[0])
+    when = received[at]
+    last = np.full(k, np.iinfo(np.int64).min)  # NaT's integer: below every time
+    np.maximum.at(last, codes, when.astype(np.int64))
+    out = pd.DataFrame({
+        "group": sub["id"].iloc[lead].reset_index(drop=True),  # the column's own type
+        "subject": most_each(codes, sub["subject"].to_numpy(dtype=object), k),
+        "respondent": most_each(codes, sub["respondent"].to_numpy(dtype=object), k),
+        "rows": np.bincount(codes, minlength=k),
+        "complainants": np.bincount(people // len(at), minlength=k),
+        "first": when[lead], "last": last.astype(when.dtype),
+        "open": np.bincount(codes, weights=_open_at(view, period.end)[at], minlength=k
+                            ).astype(int)})
+    return out[cols]
 
 
 def suggestions_and_praise(reg: Register, period: Period) -> pd.DataFrame:

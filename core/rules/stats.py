@@ -210,23 +210,55 @@ def satisfaction_table(reg: Register, period: Period) -> pd.DataFrame:
                         index=pd.Index(levels, name="satisfaction"))
 
 
+def most_each(codes: np.ndarray, values: np.ndarray, n: int, blanks: bool = False) -> list:
+    """For each of `n` groups (`codes` gives each row's group, -1 for none), the value of
+    `values` written most often, the one written first of those written as often (as
+    `value_counts().index[0]` of each group's values, in one pass over all the groups); ""
+    for a group with none. Blank values are counted only with `blanks`; None and NaN never."""
+    v = np.asarray(values, dtype=object)
+    codes = np.asarray(codes)
+    keep = (codes >= 0) & pd.notna(v)
+    if not blanks:
+        keep &= v != ""
+    at = np.flatnonzero(keep)
+    out: list = [""] * n
+    if not len(at):
+        return out
+    value_code, distinct = pd.factorize(v[at])
+    width = len(distinct)
+    pairs, first, count = np.unique(codes[at].astype(np.int64) * width + value_code,
+                                    return_index=True, return_counts=True)
+    group = pairs // width
+    # each group's pairs, the most written first, then the one written first
+    order = np.lexsort((first, -count, group))
+    lead = order[np.r_[True, group[order][1:] != group[order][:-1]]]
+    for g, k in zip(group[lead].tolist(), (pairs[lead] % width).tolist(), strict=True):
+        out[g] = distinct[k]
+    return out
+
+
 def top_issues(reg: Register, period: Period, n: int = 10) -> pd.DataFrame:
     """The most frequent matters of the complaints received in the period: rows of one
     group complaint are one matter (R-GROUP), other rows are matched by their subject."""
     reg = as_of(reg, period.end)
     t = reg.table
-    sel = complaints(reg) & period.contains(t["received_at"])
-    sub = t.loc[sel, ["subject", "category", "received_at"]].copy()
-    gid = reg.flags.loc[sel, "group_id"]
-    sub["matter"] = gid.where(gid.ne(""), "s:" + fold(sub["subject"]))
-    sub["group"] = gid.ne("")
-    if sub.empty:
+    sel = (complaints(reg) & period.contains(t["received_at"])).to_numpy(dtype=bool)
+    if not sel.any():
         return pd.DataFrame(columns=["subject", "category", "count", "group"])
-    sub = sub.sort_values("received_at", kind="stable")
-    out = sub.groupby("matter", sort=False).agg(
-        subject=("subject", lambda s: s.value_counts().index[0]),
-        category=("category", lambda s: s.value_counts().index[0]),
-        count=("subject", "size"), group=("group", "any"))
+    at = np.flatnonzero(sel)
+    at = at[np.argsort(_times(t["received_at"])[at], kind="stable")]  # NaT: none here
+    gid = reg.flags["group_id"].to_numpy(dtype=object)[at]
+    grouped = gid != ""
+    subject = t["subject"].to_numpy(dtype=object)[at]
+    matter = np.where(grouped, gid, "s:" + fold(pd.Series(subject, dtype=object)).to_numpy(
+        dtype=object))
+    codes, _ = pd.factorize(matter)  # the matters in the order they first came in
+    k = int(codes.max()) + 1
+    out = pd.DataFrame({
+        "subject": most_each(codes, subject, k, blanks=True),
+        "category": most_each(codes, t["category"].to_numpy(dtype=object)[at], k, blanks=True),
+        "count": np.bincount(codes, minlength=k),
+        "group": np.bincount(codes, weights=grouped, minlength=k) > 0})
     return out.sort_values("count", ascending=False, kind="stable").head(n).reset_index(drop=True)
 
 
