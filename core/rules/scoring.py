@@ -146,14 +146,15 @@ def department_scores(reg: Register, period_text: str) -> dict:
         d["points_lost"] += entry["points"]
     in_period = period.contains(t["received_at"]) & t["department"].ne("")
     person = reg.derived(("score_person",), lambda: _persons(reg))
-    praise = t[in_period & t["kind"].eq("praise") & person]
+    praise = t.loc[in_period & t["kind"].eq("praise") & person, ["department", "respondent"]]
     for (dname, who), n in praise.groupby(["department", "respondent"]).size().items():
         if n >= sc["praise_min_count"]:  # R-SCORE-3: repeatedly praised
             d = dept(dname)
             d["praised"].append({"employee": who, "praises": int(n),
                                  "points": sc["praise_bonus"]})
             d["points_gained"] += sc["praise_bonus"]
-    direct = t[in_period & t["kind"].eq("complaint") & person & t["validity"].eq("valid")]
+    direct = t.loc[in_period & t["kind"].eq("complaint") & person & t["validity"].eq("valid"),
+                   ["department", "respondent"]]
     for (dname, who), n in direct.groupby(["department", "respondent"]).size().items():
         d = dept(dname)
         d["complained_about"].append({"employee": who, "complaints": int(n),
