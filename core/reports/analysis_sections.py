@@ -51,7 +51,7 @@ def _change(now, prev, rate: bool, lang: str) -> str:
 def months_side_by_side(reg: Register, period: Period, lang: str) -> Section:
     """The quarter's months next to each other and the quarter itself."""
     months = months_of(period)
-    figs = [figures(reg, m) for m in months]
+    figs = [figures(reg, m, on_time=False) for m in months]
     whole = figures(reg, period)
     table = pd.DataFrame([{label("col_figure", lang): label(f"fig_{k}", lang),
                            **{f["period"]: f[k] for f in figs}, period.label: whole[k]}

@@ -123,7 +123,9 @@ def months_of(period: Period) -> list[Period]:
 
 
 def overview(reg: Register, period: Period, lang: str) -> Section:
-    now, prev, last = (figures(reg, p) for p in (period, period.previous(), period.year_before()))
+    now = figures(reg, period)
+    prev, last = (figures(reg, p, on_time=False) for p in (period.previous(),
+                                                             period.year_before()))
     rows = [{label("col_figure", lang): label(f"fig_{k}", lang),
              period.label: now[k], prev["period"]: prev[k], last["period"]: last[k]}
             for k in HEADLINE]

@@ -74,15 +74,38 @@ def callback_not_due(reg: Register) -> pd.Series:
     return out
 
 
-def figures(reg: Register, period: Period) -> dict:
+def figures(reg: Register, period: Period, on_time: bool = True) -> dict:
     """The headline figures of one period, as of its end. A report asks for the same
     period's figures up to seven times (overview, changes, months, satisfaction, …): they
-    are computed once per register and kept on it."""
+    are computed once per register and kept on it. Without `on_time` there is no
+    "on_time_rate": the clocks that only it reads are not worked out (the year before's
+    figures beside a period's, the months of a quarter)."""
     reg = as_of(reg, period.end)
     key = ("figures", period.start, period.end, reg.now)
     if key not in reg.memo:
         reg.memo[key] = _figures(reg, period)
-    return copy.deepcopy(reg.memo[key])
+    if not on_time:
+        return {k: copy.deepcopy(v) for k, v in reg.memo[key].items() if k != "on_time_rate"}
+    rates = reg.derived(("on_time_rate", period.start, period.end), lambda: _on_time(reg, period))
+    return {k: dict(rates) if k == "on_time_rate" else copy.deepcopy(v)
+            for k, v in reg.memo[key].items()}
+
+
+def _within(s: pd.Series, period: Period) -> np.ndarray:
+    times = _times(s)
+    return (times >= np.datetime64(period.start)) & (times < np.datetime64(period.end))
+
+
+def _on_time(reg: Register, period: Period) -> dict[str, float | None]:
+    """Each clock's share of those due in the period that were met (R-STATS)."""
+    out = {}
+    for cid, c in reg.clocks.items():
+        state = c["state"]
+        due_in = _within(c["due"], period) & state.isin(("met", "missed", "overdue")).to_numpy(
+            bool)
+        met = due_in & state.eq("met").to_numpy(dtype=bool)
+        out[cid] = _ratio(int(met.sum()), int(due_in.sum()))
+    return out
 
 
 def _figures(reg: Register, period: Period) -> dict:
@@ -106,12 +129,6 @@ def _figures(reg: Register, period: Period) -> dict:
     rated = within(t["callback_at"]) & is_c & (satisfaction != "")
     first = text(first_satisfaction(reg))
     rated_first = within(first_callback(reg)) & is_c & (first != "")
-    on_time = {}
-    for cid, c in reg.clocks.items():
-        state = c["state"]
-        due_in = within(c["due"]) & state.isin(("met", "missed", "overdue")).to_numpy(bool)
-        met = due_in & state.eq("met").to_numpy(dtype=bool)
-        on_time[cid] = _ratio(int(met.sum()), int(due_in.sum()))
     group_id = text(f["group_id"])
     groups = pd.Series(group_id[gc & (group_id != "")], dtype=object)
     due_cb = resolved & ~callback_not_due(reg).to_numpy(dtype=bool)
@@ -132,7 +149,7 @@ def _figures(reg: Register, period: Period) -> dict:
         "closed": int((within(t["closed_at"]) & is_c).sum()),
         "open": int(_open_at(reg, period.end).sum()),
         "carried_over": int(_open_at(reg, period.start).sum()),
-        "on_time_rate": on_time,
+        "on_time_rate": None,  # figures() adds it: the clocks are worked out only for it
         "resolve_hours_mean": round(float(hours.mean()), 1) if len(hours) else None,
         "resolve_hours_median": round(float(hours.median()), 1) if len(hours) else None,
         "resolved": int(resolved.sum()),
