@@ -32,24 +32,21 @@ def _queue_frame(reg: Register) -> pd.DataFrame:
     rows = open_rows(reg)
     out = reg.table.loc[rows, list(QUEUE_COLUMNS)].copy()
     out = out.join(next_steps(reg))
-    dues, states, names = [], [], []
-    for cid, c in reg.clocks.items():
-        live = c.loc[rows, "state"].isin(LIVE)
-        dues.append(c.loc[rows, "due"].where(live))
-        states.append(c.loc[rows, "state"].where(live, ""))
-        names.append(pd.Series(cid, index=rows))
-    if dues:
-        due = pd.concat(dues, axis=1)
-        due.columns = range(len(dues))
-        has = due.notna().any(axis=1).to_numpy()
-        ticks = due.to_numpy("datetime64[us]").astype(np.int64)
-        ticks[due.isna().to_numpy()] = np.iinfo(np.int64).max
+    ids = list(reg.clocks)
+    if ids:
+        # each row's live clocks (overdue, due soon, running) side by side; the nearest due
+        at = reg.table.index.get_indexer(rows)
+        frames = [reg.clocks[cid] for cid in ids]
+        due = np.column_stack([c["due"].to_numpy("datetime64[us]")[at] for c in frames])
+        state = np.column_stack([c["state"].to_numpy(dtype=object)[at] for c in frames])
+        live = np.isin(state, LIVE) & ~np.isnat(due)
+        ticks = np.where(live, due.astype(np.int64), np.iinfo(np.int64).max)
+        has = live.any(axis=1)
         pick = np.where(has, ticks.argmin(axis=1), 0)
-        out["clock"] = np.where(has, np.array(list(reg.clocks), dtype=object)[pick], "")
-        out["due"] = due.to_numpy()[np.arange(len(rows)), pick] if len(rows) else []
-        out["due"] = pd.to_datetime(out["due"]).where(has)
-        st = pd.concat(states, axis=1).to_numpy()
-        out["state"] = np.where(has, st[np.arange(len(rows)), pick] if len(rows) else [], "")
+        line = np.arange(len(rows))
+        out["clock"] = np.where(has, np.array(ids, dtype=object)[pick], "")
+        out["due"] = np.where(has, due[line, pick], np.datetime64("NaT"))
+        out["state"] = np.where(has, state[line, pick], "")
     else:
         out["clock"], out["due"], out["state"] = "", pd.NaT, ""
     out["state"] = out["state"].mask(out["state"].eq(""), NO_CLOCK)
