@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from core.reading.i18n import label
@@ -98,7 +99,16 @@ def _value_label(reg: Register, column: str, key: str, lang: str) -> str:
 
 
 def _date(s: pd.Series) -> list[str]:
-    return [v.strftime("%Y-%m-%d") if pd.notna(v) else "" for v in s]
+    """Each time's day as 2026-11-24, "" for none."""
+    days = s.to_numpy(dtype="datetime64[D]")
+    return np.where(np.isnat(days), "", np.datetime_as_string(days, unit="D")).tolist()
+
+
+def _each(keys, fn) -> list:
+    """fn(key) for every key, worked out once per distinct key (a list of 1,000 rows names
+    a few categories, clocks and states)."""
+    done: dict = {}
+    return [done[k] if k in done else done.setdefault(k, fn(k)) for k in keys]
 
 
 def _ids(ids: list[str], limit: int = 10) -> str:
@@ -234,13 +244,15 @@ def open_list(reg: Register, period: Period, lang: str, overdue_only: bool) -> p
     return pd.DataFrame({
         label("col_row", lang): q["row"], label("col_id", lang): q["id"],
         label("col_subject", lang): q["subject"],
-        label("col_category", lang): [_value_label(reg, "category", c, lang)
-                                      for c in q["category"]],
+        label("col_category", lang): _each(q["category"],
+                                           lambda c: _value_label(reg, "category", c, lang)),
         label("col_department", lang): q["department"],
         label("col_received", lang): _date(q["received_at"]),
-        label("col_clock", lang): [reg.policy.clock(c).label(lang) if c else "" for c in q["clock"]],
+        label("col_clock", lang): _each(q["clock"],
+                                        lambda c: reg.policy.clock(c).label(lang) if c else ""),
         label("col_due", lang): q["due"].dt.strftime("%Y-%m-%d %H:%M"),
-        label("col_state", lang): [label(f"state_{s}", lang) if s else "" for s in q["state"]],
+        label("col_state", lang): _each(q["state"],
+                                        lambda s: label(f"state_{s}", lang) if s else ""),
         label("col_age_days", lang): ((now - q["received_at"]) / pd.Timedelta(days=1)).round(0)
         .astype("Int64")})
 
