@@ -30,13 +30,12 @@ def _repeats(reg: Register, rect: str | None) -> tuple[pd.Series, pd.Series, pd.
     proposal names), the first repeat received within it, and every repeat's received time
     (for complaints without such a period, where the review cycle itself is the period)."""
     t = reg.table
-    first: dict[str, int] = {}  # each number's first row
-    for key, row in zip(fold(t["id"]).to_numpy(), t.index.to_numpy(), strict=True):
-        first.setdefault(key, row)
+    numbers, distinct = pd.factorize(fold(t["id"]).to_numpy(dtype=object))
+    first = t.index.to_numpy()[np.unique(numbers, return_index=True)[1]]  # each number's row
     is_kid = (t["kind"].eq("complaint") & t["parent_id"].ne("")
               & t["received_at"].notna()).to_numpy(dtype=bool)
-    parent = np.array([first.get(k, -1) for k in fold(t["parent_id"][is_kid]).to_numpy()],
-                      dtype=np.int64)  # -1: no row has that number
+    found = pd.Index(distinct).get_indexer(fold(t["parent_id"][is_kid]).to_numpy(dtype=object))
+    parent = np.where(found >= 0, first[np.maximum(found, 0)], -1).astype(np.int64)  # -1: none
     at = t["received_at"].to_numpy()[is_kid][parent >= 0]
     every = pd.Series(at, index=pd.Index(parent[parent >= 0], name="parent"), name="at")
     window = pd.Series(pd.NaT, index=t.index, dtype="datetime64[us]")
