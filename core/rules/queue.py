@@ -44,11 +44,16 @@ def _queue_frame(reg: Register) -> pd.DataFrame:
         has = live.any(axis=1)
         pick = np.where(has, ticks.argmin(axis=1), 0)
         line = np.arange(len(rows))
-        out["clock"] = np.where(has, np.array(ids, dtype=object)[pick], "")
-        out["due"] = np.where(has, due[line, pick], np.datetime64("NaT"))
-        out["state"] = np.where(has, state[line, pick], "")
+        clock = np.where(has, np.array(ids, dtype=object)[pick], "")
+        nearest = np.where(has, due[line, pick], np.datetime64("NaT"))
+        state = np.where(has, state[line, pick], "")
     else:
-        out["clock"], out["due"], out["state"] = "", pd.NaT, ""
+        clock = state = np.full(len(rows), "", dtype=object)
+        nearest = np.full(len(rows), np.datetime64("NaT"), dtype="datetime64[us]")
+    # text, as pandas takes a column of strings (an empty queue's too)
+    out["clock"] = pd.array(clock, dtype="str")
+    out["due"] = nearest
+    out["state"] = pd.array(state, dtype="str")
     out["state"] = out["state"].mask(out["state"].eq(""), NO_CLOCK)
     now = pd.Timestamp(reg.now)
     # R-STATE as a number: days left until due (negative: days overdue); none without a clock
