@@ -11,7 +11,15 @@ from core.reports.sections import build_sections
 from core.rules.asof import as_of
 from core.rules.deadlines import compute_clocks
 from core.rules.period import parse_period
-from core.rules.stats import breakdown, figures, not_called_back, satisfaction_table, top_issues
+from core.rules.queue import queue_frame
+from core.rules.stats import (
+    breakdown,
+    figures,
+    most_each,
+    not_called_back,
+    satisfaction_table,
+    top_issues,
+)
 
 from .rules_helpers import register_of
 
@@ -119,6 +127,48 @@ def test_october_figures_by_hand(reg):
         "first_satisfaction_rate": 0.5,  # R-REOPEN: O2 was unsatisfied at its first callback
         "repeats": 1, "groups": 1, "group_rows": 3}
     assert not_called_back(reg, OCT) == ["O4", "O3", "O11"]
+
+
+def test_figures_without_on_time_rates_leave_the_clocks_unread(reg):
+    # R-STATS: the year before's figures beside a period's show no on-time rate: asked for
+    # without it, they are the same figures, and the view works out no clock it would need
+    # only for it (the callback clock is read: a callback not yet due does not count)
+    moment = OCT.end - pd.Timedelta(days=2, hours=5)  # a view no other test asks for
+    period = parse_period("2026-10")
+    v = as_of(reg, moment)
+    bare = figures(v, period, on_time=False)
+    assert "on_time_rate" not in bare
+    assert set(v.clocks._frames) == {c.id for c in reg.policy.clocks if c.stop == "callback_at"}
+    full = figures(v, period)
+    assert list(full) == [*list(bare)[:list(full).index("on_time_rate")], "on_time_rate",
+                          *list(bare)[list(full).index("on_time_rate"):]]
+    assert {k: v for k, v in full.items() if k != "on_time_rate"} == bare
+    assert set(full["on_time_rate"]) == {c.id for c in reg.policy.clocks}
+
+
+def test_an_empty_queue_has_the_columns_and_types_of_a_full_one(reg):
+    # R-STATE: the carried-over and overdue lists of a period before the first complaint are
+    # empty, with the same columns, of the same types, as any other period's
+    empty = queue_frame(as_of(reg, pd.Timestamp("2020-01-01")))
+    full = queue_frame(reg)
+    assert empty.empty and not full.empty
+    assert empty.dtypes.to_dict() == full.dtypes.to_dict()
+
+
+def test_the_value_written_most_often_in_each_group():
+    # R-STATS (causes, actions, top issues): the most written value, ties to the one written
+    # first, blanks counted only when asked, no value at all left blank
+    codes = [0, 1, 0, 0, 1, 1, 2, -1, 0, 3]
+    values = ["b", "x", "a", "a", "", "", "", "z", "b", None]
+    assert most_each(codes, values, 5) == ["b", "x", "", "", ""]
+    assert most_each(codes, values, 5, blanks=True) == ["b", "", "", "", ""]
+    assert most_each([], [], 2) == ["", ""]
+    for n in range(1, 40):  # as value_counts().index[0] of each group's values
+        vals = [str((i * 7 + n) % 5) for i in range(n)]
+        groups = [i % 3 for i in range(n)]
+        want = [pd.Series([v for v, g in zip(vals, groups, strict=True) if g == k]).value_counts().index[0]
+                if k in groups else "" for k in range(3)]
+        assert most_each(groups, vals, 3) == want
 
 
 def test_a_callback_not_due_yet_at_the_end_does_not_count_against_the_rate():
