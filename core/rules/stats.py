@@ -92,6 +92,7 @@ def figures(reg: Register, period: Period, on_time: bool = True) -> dict:
 
 
 def _within(s: pd.Series, period: Period) -> np.ndarray:
+    """Which times fall in the period (NaT: none)."""
     times = _times(s)
     return (times >= np.datetime64(period.start)) & (times < np.datetime64(period.end))
 
@@ -110,11 +111,9 @@ def _on_time(reg: Register, period: Period) -> dict[str, float | None]:
 
 def _figures(reg: Register, period: Period) -> dict:
     t, f = reg.table, reg.flags
-    start, end = np.datetime64(period.start), np.datetime64(period.end)
 
     def within(s: pd.Series) -> np.ndarray:
-        times = _times(s)
-        return (times >= start) & (times < end)  # NaT: neither
+        return _within(s, period)
 
     def text(s: pd.Series) -> np.ndarray:
         return s.to_numpy(dtype=object)
