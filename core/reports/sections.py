@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from core.reading.i18n import label
+from core.reading.schema import map_distinct
 from core.reports import charts
 from core.rules.asof import as_of
 from core.rules.period import Period, make_period, parse_period
@@ -104,11 +105,10 @@ def _date(s: pd.Series) -> list[str]:
     return np.where(np.isnat(days), "", np.datetime_as_string(days, unit="D")).tolist()
 
 
-def _each(keys, fn) -> list:
+def _each(keys: pd.Series, fn) -> list:
     """fn(key) for every key, worked out once per distinct key (a list of 1,000 rows names
     a few categories, clocks and states)."""
-    done: dict = {}
-    return [done[k] if k in done else done.setdefault(k, fn(k)) for k in keys]
+    return map_distinct(keys, fn)[0].tolist()
 
 
 def _ids(ids: list[str], limit: int = 10) -> str:
